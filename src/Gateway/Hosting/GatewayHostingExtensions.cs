@@ -1,0 +1,41 @@
+using Grid.Gateway.Configuration;
+using Grid.Gateway.Protocols.TensorFlowServing.Grpc;
+using Grid.Gateway.Protocols.TensorFlowServing.Rest;
+using Grid.Gateway.Routing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Grid.Gateway.Hosting;
+
+public static class GatewayHostingExtensions
+{
+    /// <summary>Registers the gateway: routing, gRPC with the configured message limit, options validation.</summary>
+    public static IServiceCollection AddGridGateway(this IServiceCollection services, Action<GatewayOptions> configure)
+    {
+        services.AddOptions<GatewayOptions>().Configure(configure).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ModelRouter>();
+        services.AddGrpc();
+        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<GatewayOptions>>((grpc, gateway) =>
+        {
+            grpc.MaxReceiveMessageSize = gateway.Value.MaxMessageBytes;
+            grpc.MaxSendMessageSize = gateway.Value.MaxMessageBytes;
+        });
+        return services;
+    }
+
+    /// <summary>Maps TF Serving's gRPC services: PredictionService and ModelService.</summary>
+    public static IEndpointRouteBuilder MapTensorFlowServingGrpc(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<PredictionServiceAdapter>();
+        endpoints.MapGrpcService<ModelServiceAdapter>();
+        return endpoints;
+    }
+
+    /// <summary>Maps TF Serving's REST API under <c>/v1/</c>.</summary>
+    public static IEndpointRouteBuilder MapTensorFlowServing(this IEndpointRouteBuilder endpoints)
+        => endpoints.MapTensorFlowServingGrpc().MapTensorFlowServingRest();
+}

@@ -1,0 +1,48 @@
+using Grid.Serving;
+
+namespace Grid.Models;
+
+/// <summary>The state of one version as the model's manager last saw it.</summary>
+/// <param name="Signatures">The loaded version's signatures; empty unless Available.</param>
+[GenerateSerializer, Immutable, Alias("grid.VersionStatus")]
+public sealed record VersionStatus(
+    [property: Id(0)] long Version,
+    [property: Id(1)] ModelVersionState State,
+    [property: Id(2)] ServingStatusCode ErrorCode,
+    [property: Id(3)] string ErrorMessage,
+    [property: Id(4)] ModelSignature[] Signatures);
+
+/// <summary>A consistent snapshot of every version a model has seen.</summary>
+[GenerateSerializer, Immutable, Alias("grid.ModelStatus")]
+public sealed record ModelStatus(
+    [property: Id(0)] string ModelName,
+    [property: Id(1)] VersionStatus[] Versions)
+{
+    /// <summary>True when the model has ever been registered by a repository source.</summary>
+    public bool Exists => Versions.Length > 0;
+
+    /// <summary>The highest Available version: what an unversioned request is served by.</summary>
+    public VersionStatus? LatestAvailable()
+    {
+        VersionStatus? best = null;
+        foreach (var v in Versions)
+        {
+            if (v.State == ModelVersionState.Available && (best is null || v.Version > best.Version))
+            {
+                best = v;
+            }
+        }
+        return best;
+    }
+
+    public VersionStatus? Find(long version) => Array.Find(Versions, v => v.Version == version);
+}
+
+/// <summary>One version the repository source wants served.</summary>
+/// <param name="Path">The version directory.</param>
+/// <param name="Fingerprint">Changes whenever any file in the directory changes.</param>
+[GenerateSerializer, Immutable, Alias("grid.AspiredVersion")]
+public sealed record AspiredVersion(
+    [property: Id(0)] long Version,
+    [property: Id(1)] string Path,
+    [property: Id(2)] string Fingerprint);

@@ -1,0 +1,118 @@
+using Grid.Gateway.Configuration;
+
+namespace Grid.Silo.Configuration;
+
+/// <summary>
+/// Everything <c>grid serve</c> takes, under TF Serving's flag names where TF Serving has one.
+/// Validated as a whole by <see cref="ServeOptionsValidator"/> before anything starts.
+/// </summary>
+public sealed class ServeOptions
+{
+    public const int DefaultGrpcPort = 8500;
+    public const int DefaultRestPort = 8501;
+    public const string DefaultHost = "0.0.0.0";
+    public const string DefaultModelName = "default";
+    public const double DefaultPollWaitSeconds = 1;
+    public const string DefaultRepository = "examples/models";
+
+    /// <summary>gRPC port (<c>--port</c>).</summary>
+    public int GrpcPort { get; set; } = DefaultGrpcPort;
+
+    /// <summary>REST port (<c>--rest_api_port</c>); 0 turns REST off, as in TF Serving.</summary>
+    public int RestPort { get; set; } = DefaultRestPort;
+
+    /// <summary>Address both ports bind to (<c>--host</c>).</summary>
+    public string Host { get; set; } = DefaultHost;
+
+    /// <summary>Name of the single model served from <see cref="ModelBasePath"/>.</summary>
+    public string ModelName { get; set; } = DefaultModelName;
+
+    /// <summary>TF Serving's single-model base path: <c>&lt;base_path&gt;/&lt;version&gt;/model.onnx</c>.</summary>
+    public string? ModelBasePath { get; set; }
+
+    /// <summary>Triton's convention: every subdirectory is a model named after it.</summary>
+    public string? ModelRepository { get; set; }
+
+    /// <summary>Seconds between repository scans; 0 or less scans once at start-up.</summary>
+    public double FileSystemPollWaitSeconds { get; set; } = DefaultPollWaitSeconds;
+
+    /// <summary>Largest gRPC message or REST body, in bytes.</summary>
+    public int MaxMessageBytes { get; set; } = GatewayOptions.DefaultMaxMessageBytes;
+
+    /// <summary>Orleans silo-to-silo port; 0 picks a free one (only this process uses it in serve mode).</summary>
+    public int SiloPort { get; set; }
+}
+
+/// <summary>Rejects a bad command line with one line that names the flag.</summary>
+public static class ServeOptionsValidator
+{
+    public static string? Validate(ServeOptions o)
+    {
+        if (o.GrpcPort is < 1 or > 65535)
+        {
+            return $"--port must be between 1 and 65535, got {o.GrpcPort}";
+        }
+        if (o.RestPort is < 0 or > 65535)
+        {
+            return $"--rest_api_port must be between 0 and 65535, got {o.RestPort}";
+        }
+        if (o.RestPort == o.GrpcPort)
+        {
+            return $"--port and --rest_api_port must differ, both are {o.GrpcPort}";
+        }
+        if (o.SiloPort is < 0 or > 65535)
+        {
+            return $"--silo_port must be between 0 and 65535, got {o.SiloPort}";
+        }
+        if (ServeAddresses.TryParseHost(o.Host) is null)
+        {
+            return $"--host '{o.Host}' is not an IP address or 'localhost'";
+        }
+        if (o.ModelBasePath is not null && o.ModelRepository is not null)
+        {
+            return "--model_base_path and --model_repository cannot be used together";
+        }
+        if (o.ModelBasePath is not null && !Directory.Exists(o.ModelBasePath))
+        {
+            return $"--model_base_path '{o.ModelBasePath}' is not a directory";
+        }
+        if (o.ModelRepository is not null && !Directory.Exists(o.ModelRepository))
+        {
+            return $"--model_repository '{o.ModelRepository}' is not a directory";
+        }
+        if (string.IsNullOrWhiteSpace(o.ModelName) || o.ModelName.IndexOfAny(['/', ':']) >= 0)
+        {
+            return $"--model_name '{o.ModelName}' must be non-empty and contain no '/' or ':'";
+        }
+        if (double.IsNaN(o.FileSystemPollWaitSeconds) || o.FileSystemPollWaitSeconds > 86400)
+        {
+            return $"--file_system_poll_wait_seconds must be at most 86400, got {o.FileSystemPollWaitSeconds}";
+        }
+        if (o.MaxMessageBytes < 1024)
+        {
+            return $"--max_message_bytes must be at least 1024, got {o.MaxMessageBytes}";
+        }
+        return null;
+    }
+}
+
+public static class ServeAddresses
+{
+    public static System.Net.IPAddress? TryParseHost(string host)
+    {
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return System.Net.IPAddress.Loopback;
+        }
+        return System.Net.IPAddress.TryParse(host, out var address) ? address : null;
+    }
+
+    public static int FreeTcpPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}

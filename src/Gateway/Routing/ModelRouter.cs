@@ -60,6 +60,18 @@ public sealed class ModelRouter(IGrainFactory grains, IOptions<GatewayOptions> o
     }
 
     /// <summary>
+    /// Failures that say the addressed replica was not there to serve, never that the request
+    /// was bad: the version was unloaded, or its activation was deactivating when the message
+    /// arrived. Both are safe to retry because Predict has no side effects.
+    /// </summary>
+    private static bool IsRetryable(Exception e) => e switch
+    {
+        ServingException s => s.Kind == ServingFailureKind.VersionNotLoaded,
+        Orleans.Runtime.OrleansMessageRejectionException => true,
+        _ => false,
+    };
+
+    /// <summary>
     /// Runs a Predict. <paramref name="buildRequest"/> is given the resolved version (its
     /// signatures decide how REST JSON is decoded) and may be called again on a retry.
     /// </summary>
@@ -76,7 +88,7 @@ public sealed class ModelRouter(IGrainFactory grains, IOptions<GatewayOptions> o
                 var replica = grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(model, target.Version));
                 return await replica.PredictAsync(request, cancellationToken);
             }
-            catch (ServingException e) when (e.Kind == ServingFailureKind.VersionNotLoaded && attempt < MaxAttempts)
+            catch (Exception e) when (attempt < MaxAttempts && IsRetryable(e))
             {
                 fresh = true;
             }

@@ -10,14 +10,17 @@ namespace Grid.Grains.Versions;
 /// <summary>
 /// One replica of one model version: owns its inference session. Reentrant so concurrent
 /// Predicts overlap; the engine runs on the thread pool, never on the Orleans scheduler.
-/// Kept alive while loaded, because idle collection would throw away an expensive session.
+/// Pinned in memory while loaded, because idle collection would throw away an expensive
+/// session; once unloaded it is left to ordinary idle collection rather than deactivated at
+/// once, so requests already addressed to it get a retryable VersionNotLoaded answer instead
+/// of an Orleans forwarding failure.
 /// </summary>
 /// <remarks>
 /// All fields are touched only on the grain's scheduler. Unload refuses new work, waits
 /// until every in-flight run has returned, then disposes the session, so a session is
 /// never disposed under a running request.
 /// </remarks>
-[Reentrant, KeepAlive]
+[Reentrant]
 public sealed partial class ModelVersionGrain(IModelEngine engine, ILogger<ModelVersionGrain> logger) : Grain, IModelVersionGrain
 {
     private string _model = "";
@@ -71,13 +74,13 @@ public sealed partial class ModelVersionGrain(IModelEngine engine, ILogger<Model
             _session = session;
             _signatures = [.. session.Signatures];
             _fingerprint = version.Fingerprint;
+            DelayDeactivation(Timeout.InfiniteTimeSpan);
             Log.Loaded(logger, _model, _version, _replica, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return _signatures;
         }
         catch (Exception e)
         {
             Log.LoadFailed(logger, e, _model, _version, _replica, e.Message);
-            DeactivateOnIdle();
             if (e is ServingException)
             {
                 throw;
@@ -104,7 +107,7 @@ public sealed partial class ModelVersionGrain(IModelEngine engine, ILogger<Model
             await DrainAndDisposeAsync();
             Log.Unloaded(logger, _model, _version, _replica);
         }
-        DeactivateOnIdle();
+        DelayDeactivation(TimeSpan.Zero);
     }
 
     public async Task<InferenceResult> PredictAsync(InferenceRequest request, CancellationToken cancellationToken = default)
@@ -112,11 +115,6 @@ public sealed partial class ModelVersionGrain(IModelEngine engine, ILogger<Model
         var session = _session;
         if (session is null || _drained is not null)
         {
-            if (_loading is null && session is null)
-            {
-                // An activation that holds nothing must not be kept alive by [KeepAlive].
-                DeactivateOnIdle();
-            }
             throw ServingException.VersionNotLoaded(_model, _version);
         }
         var signature = SignatureValidator.ResolveSignature(_signatures, request.SignatureName);

@@ -30,8 +30,6 @@ public static class RestErrors
     public static (int Status, string Message) Map(Exception exception, HttpContext context) => exception switch
     {
         ServingException e => (HttpStatus(e.Code), e.Message),
-        BadHttpRequestException e when e.StatusCode == StatusCodes.Status413PayloadTooLarge =>
-            (StatusCodes.Status413PayloadTooLarge, "Request body is larger than the server's limit"),
         BadHttpRequestException e => (e.StatusCode, e.Message),
         OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Request was cancelled"),
         OperationCanceledException or TimeoutException => (StatusCodes.Status504GatewayTimeout, "Request timed out inside the grid"),

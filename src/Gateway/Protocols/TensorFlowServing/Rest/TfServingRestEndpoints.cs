@@ -145,8 +145,8 @@ public static partial class TfServingRestEndpoints
         var declared = context.Request.ContentLength;
         if (declared > limit)
         {
-            throw new ServingException(ServingStatusCode.ResourceExhausted,
-                $"Request body of {declared} bytes is larger than the limit of {limit} bytes");
+            throw new BadHttpRequestException(
+                $"Request body of {declared} bytes is larger than the limit of {limit} bytes", StatusCodes.Status413PayloadTooLarge);
         }
         var buffer = new ArrayBufferWriter<byte>(declared is > 0 ? (int)declared.Value : 4096);
         while (true)
@@ -160,8 +160,8 @@ public static partial class TfServingRestEndpoints
             buffer.Advance(read);
             if (buffer.WrittenCount > limit)
             {
-                throw new ServingException(ServingStatusCode.ResourceExhausted,
-                    $"Request body is larger than the limit of {limit} bytes");
+                throw new BadHttpRequestException(
+                    $"Request body is larger than the limit of {limit} bytes", StatusCodes.Status413PayloadTooLarge);
             }
         }
         return buffer.WrittenMemory;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond the .NET SDK, from Debian's packages:
+#   dataset-fashion-mnist  real images for the mnist_client accuracy test.
+# Idempotent: does nothing when everything is already there.
+set -euo pipefail
+
+need=()
+[ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-test-deps: installing ${need[*]}"
+sudo_cmd=""
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+$sudo_cmd apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}"

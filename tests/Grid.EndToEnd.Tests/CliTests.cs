@@ -1,0 +1,79 @@
+using Grid.Testing;
+
+namespace Grid.EndToEnd.Tests;
+
+/// <summary>The grid command line: help, flag errors, and the predict client.</summary>
+[Collection(SharedGridCollection.Name)]
+public sealed class CliTests(SharedGridFixture fixture)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task ServeHelp_DocumentsEveryFlag()
+    {
+        var (exit, stdout, _) = await GridCli.RunAsync(Timeout, "serve", "--help");
+
+        Assert.Equal(0, exit);
+        foreach (var flag in new[] { "--port", "--rest_api_port", "--host", "--model_name", "--model_base_path", "--model_repository", "--file_system_poll_wait_seconds", "--max_message_bytes", "--silo_port" })
+        {
+            Assert.Contains(flag, stdout);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_UnknownFlag_ExitsNonZeroWithOneLine()
+    {
+        var (exit, _, stderr) = await GridCli.RunAsync(Timeout, "serve", "--no_such_flag", "1");
+
+        Assert.NotEqual(0, exit);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("grid: ", line);
+        Assert.Contains("--no_such_flag", line);
+    }
+
+    [Fact]
+    public async Task Serve_MissingBasePath_ExitsNonZeroNamingTheFlag()
+    {
+        var (exit, _, stderr) = await GridCli.RunAsync(Timeout, "serve", "--model_base_path", "/definitely/not/here");
+
+        Assert.NotEqual(0, exit);
+        Assert.Equal("grid: --model_base_path '/definitely/not/here' is not a directory", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Serve_SamePorts_ExitsNonZero()
+    {
+        var (exit, _, stderr) = await GridCli.RunAsync(Timeout, "serve", "--port", "9000", "--rest_api_port", "9000");
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("must differ", stderr);
+    }
+
+    [Fact]
+    public async Task Predict_JsonFile_PrintsOutputs()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.Combine("request.json");
+        await File.WriteAllTextAsync(file, """{"instances": [1.0, 2.0, 5.0]}""").DefaultTimeout();
+
+        var (exit, stdout, stderr) = await GridCli.RunAsync(Timeout,
+            "predict", "--target", $"127.0.0.1:{fixture.Grid.GrpcPort}", "--model", "half_plus_two", "--json", file);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("""{"predictions":[2.5,3.0,4.5]}""", stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Predict_UnknownModel_ExitsNonZeroWithServerMessage()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.Combine("request.json");
+        await File.WriteAllTextAsync(file, """{"instances": [1.0]}""").DefaultTimeout();
+
+        var (exit, _, stderr) = await GridCli.RunAsync(Timeout,
+            "predict", "--target", $"127.0.0.1:{fixture.Grid.GrpcPort}", "--model", "nope", "--json", file);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("Servable not found for request: Latest(nope)", stderr);
+    }
+}

@@ -1,0 +1,87 @@
+using Grid.Grains;
+using Grid.Inference;
+using Grid.Models;
+using Grid.Serving;
+using Grid.Serving.Repository;
+using Grid.Tensors;
+using Grid.Testing;
+
+namespace Grid.Grains.Tests.Versions;
+
+public sealed class ModelVersionGrainTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private static AspiredVersion HalfPlusTwo()
+    {
+        var dir = Path.Combine(RepoPaths.ExampleModels, "half_plus_two", "123");
+        return new AspiredVersion(123, dir, RepositoryScanner.Fingerprint(dir, out _)!);
+    }
+
+    private IModelVersionGrain Replica(string name) => fixture.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(name, 123));
+
+    [Fact]
+    public async Task PredictAsync_ManyConcurrentRequests_EachGetsItsOwnResult()
+    {
+        var grain = Replica("concurrent");
+        await grain.LoadAsync(HalfPlusTwo()).DefaultTimeout();
+
+        var tasks = Enumerable.Range(0, 64).Select(i => grain.PredictAsync(new InferenceRequest(
+            ModelSignature.DefaultKey, [new NamedTensor("x", TensorData.FromFloats([1, 1], [i]))], []))).ToList();
+        var results = await Task.WhenAll(tasks).DefaultTimeout();
+
+        for (var i = 0; i < results.Length; i++)
+        {
+            Assert.Equal(0.5f * i + 2, results[i].Outputs[0].Tensor.AsSpan<float>()[0]);
+        }
+    }
+
+    [Fact]
+    public async Task PredictAsync_UnknownInput_ThrowsInvalidArgumentWithTfMessage()
+    {
+        var grain = Replica("bad-input");
+        await grain.LoadAsync(HalfPlusTwo()).DefaultTimeout();
+
+        var error = await Assert.ThrowsAsync<ServingException>(() => grain.PredictAsync(new InferenceRequest(
+            ModelSignature.DefaultKey, [new NamedTensor("nope", TensorData.FromFloats([1, 1], [1f]))], [])).DefaultTimeout());
+
+        Assert.Equal(ServingStatusCode.InvalidArgument, error.Code);
+        Assert.StartsWith("input tensor alias not found in signature: nope", error.Message);
+    }
+
+    [Fact]
+    public async Task PredictAsync_UnknownSignature_ThrowsFailedPrecondition()
+    {
+        var grain = Replica("bad-signature");
+        await grain.LoadAsync(HalfPlusTwo()).DefaultTimeout();
+
+        var error = await Assert.ThrowsAsync<ServingException>(() => grain.PredictAsync(new InferenceRequest(
+            "foo", [new NamedTensor("x", TensorData.FromFloats([1, 1], [1f]))], [])).DefaultTimeout());
+
+        Assert.Equal(ServingStatusCode.FailedPrecondition, error.Code);
+        Assert.Equal("Serving signature key \"foo\" not found.", error.Message);
+    }
+
+    [Fact]
+    public async Task LoadAsync_SameFingerprintTwice_ReturnsSameSignatures()
+    {
+        var grain = Replica("reload");
+
+        var first = await grain.LoadAsync(HalfPlusTwo()).DefaultTimeout();
+        var second = await grain.LoadAsync(HalfPlusTwo()).DefaultTimeout();
+
+        Assert.Equal(first[0].Key, second[0].Key);
+        Assert.Equal(first[0].Inputs[0].Alias, second[0].Inputs[0].Alias);
+    }
+
+    [Fact]
+    public async Task UnloadAsync_ThenPredict_ThrowsVersionNotLoaded()
+    {
+        var grain = Replica("unload");
+        await grain.LoadAsync(HalfPlusTwo()).DefaultTimeout();
+
+        await grain.UnloadAsync().DefaultTimeout();
+        var error = await Assert.ThrowsAsync<ServingException>(() => grain.PredictAsync(new InferenceRequest(
+            ModelSignature.DefaultKey, [new NamedTensor("x", TensorData.FromFloats([1, 1], [1f]))], [])).DefaultTimeout());
+
+        Assert.Equal(ServingFailureKind.VersionNotLoaded, error.Kind);
+    }
+}

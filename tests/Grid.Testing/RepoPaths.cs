@@ -1,0 +1,81 @@
+namespace Grid.Testing;
+
+/// <summary>Well-known paths of the repository the tests run from.</summary>
+public static class RepoPaths
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string ExampleModels => Path.Combine(Root, "examples", "models");
+
+    public static string TestModels => Path.Combine(Root, "tests", "Grid.Testing", "Models");
+
+    public static string Fixtures => Path.GetFullPath(Path.Combine(Root, "..", "shared", "fixtures", "tf-serving-testdata"));
+
+    /// <summary>The built <c>grid</c> executable (grid.dll) of the same configuration as the tests.</summary>
+    public static string GridDll
+    {
+        get
+        {
+#if DEBUG
+            const string configuration = "Debug";
+#else
+            const string configuration = "Release";
+#endif
+            var path = Path.Combine(Root, "src", "Silo", "bin", configuration, "net10.0", "grid.dll");
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"grid.dll not built at {path}; build src/Silo in {configuration} first.");
+            }
+            return path;
+        }
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Grid.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new DirectoryNotFoundException("Grid.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+/// <summary>A temporary directory removed on dispose.</summary>
+public sealed class TempDirectory : IDisposable
+{
+    public TempDirectory()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "grid-test-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    /// <summary>Copies a version directory (files only, recursively) to <paramref name="target"/>.</summary>
+    public static void CopyDirectory(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var dest = System.IO.Path.Combine(target, System.IO.Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(dest)!);
+            File.Copy(file, dest);
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

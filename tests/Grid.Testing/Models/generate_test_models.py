@@ -16,7 +16,8 @@ Models written (opset 13, IR version 7):
                                   t in float, double, int32, int64, uint8,
                                   int8, int16, bool; shape [batch, n]
     strings/1/model.onnx          text string [batch] -> echo (Identity),
-                                  upper (StringNormalizer UPPER)
+                                  upper (StringNormalizer UPPER, locale C.UTF-8:
+                                  present on every Debian, unlike en_US)
     multi_io/1/model.onnx         a, b float32 [batch, 2] -> sum = a + b,
                                   diff = a - b
     half_plus_three/1/model.onnx  x float32 [batch, 1] -> y = 0.5 * x + 3
@@ -86,7 +87,7 @@ def strings_model():
     nodes = [
         helper.make_node("Identity", ["text"], ["echo"], name="echo_identity"),
         helper.make_node("StringNormalizer", ["text"], ["upper"], name="upper_normalizer",
-                         case_change_action="UPPER"),
+                         case_change_action="UPPER", locale="C.UTF-8"),
     ]
     graph = helper.make_graph(nodes, "strings", [text], [echo, upper],
                               doc_string="String echo and upper-casing")

@@ -14,6 +14,12 @@ namespace Grid.Gateway.Protocols.TensorFlowServing;
 /// </summary>
 public static class TensorProtoCodec
 {
+    /// <summary>
+    /// Upper bound on one decoded tensor. A single typed value broadcasts over the whole shape,
+    /// so a tiny message could otherwise ask for an arbitrarily large allocation.
+    /// </summary>
+    public const long MaxDecodedBytes = 1L << 30;
+
     public static TensorData Decode(string alias, TensorProto proto)
     {
         var dtype = ToDType(alias, proto.Dtype);
@@ -32,6 +38,11 @@ public static class TensorProtoCodec
             return DecodeStrings(alias, proto, shape, count);
         }
         var size = dtype.ElementSize();
+        if (count > MaxDecodedBytes / size)
+        {
+            throw ServingException.InvalidArgument(
+                $"Input '{alias}' shape {TensorData.FormatShape(shape)} of {dtype.TfName()} needs more than {MaxDecodedBytes} bytes");
+        }
         if (!proto.TensorContent.IsEmpty)
         {
             if (proto.TensorContent.Length != count * size)

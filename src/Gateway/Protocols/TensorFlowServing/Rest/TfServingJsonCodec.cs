@@ -37,7 +37,7 @@ public static class TfServingJsonCodec
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body, DocumentOptions);
+            document = JsonDocument.Parse(QuoteNonFiniteTokens(body), DocumentOptions);
         }
         catch (JsonException e)
         {
@@ -80,6 +80,70 @@ public static class TfServingJsonCodec
             document.Dispose();
             throw;
         }
+    }
+
+    private static readonly string[] NonFiniteTokens = ["-Infinity", "Infinity", "NaN"];
+
+    /// <summary>
+    /// TF Serving parses with rapidjson's NaN/Infinity extension, so bare <c>NaN</c>,
+    /// <c>Infinity</c> and <c>-Infinity</c> are legal numbers in its requests. System.Text.Json
+    /// rejects them, so they are rewritten as the strings <c>"NaN"</c> etc. (outside string
+    /// literals only) and read back as floating-point values by the element writer.
+    /// </summary>
+    internal static ReadOnlyMemory<byte> QuoteNonFiniteTokens(ReadOnlyMemory<byte> body)
+    {
+        var span = body.Span;
+        if (span.IndexOf("NaN"u8) < 0 && span.IndexOf("Infinity"u8) < 0)
+        {
+            return body;
+        }
+        var output = new ArrayBufferWriter<byte>(body.Length + 16);
+        var inString = false;
+        var i = 0;
+        while (i < span.Length)
+        {
+            var c = span[i];
+            if (inString)
+            {
+                output.Write([c]);
+                if (c == (byte)'\\' && i + 1 < span.Length)
+                {
+                    output.Write([span[i + 1]]);
+                    i += 2;
+                    continue;
+                }
+                inString = c != (byte)'"';
+                i++;
+                continue;
+            }
+            if (c == (byte)'"')
+            {
+                inString = true;
+                output.Write([c]);
+                i++;
+                continue;
+            }
+            var matched = false;
+            foreach (var token in NonFiniteTokens)
+            {
+                var bytes = Encoding.ASCII.GetBytes(token);
+                if (span[i..].StartsWith(bytes))
+                {
+                    output.Write("\""u8);
+                    output.Write(bytes);
+                    output.Write("\""u8);
+                    i += bytes.Length;
+                    matched = true;
+                    break;
+                }
+            }
+            if (!matched)
+            {
+                output.Write([c]);
+                i++;
+            }
+        }
+        return output.WrittenMemory;
     }
 
     /// <summary>Builds the request tensors for <paramref name="signature"/>.</summary>
@@ -282,7 +346,13 @@ public static class TfServingJsonCodec
                     Put((byte)(leaf.ValueKind == JsonValueKind.True ? 1 : 0));
                     return;
                 case TensorDType.Float:
-                    Put((float)ReadDouble(leaf));
+                    var d = ReadDouble(leaf);
+                    var f = (float)d;
+                    if (float.IsInfinity(f) && double.IsFinite(d))
+                    {
+                        throw ServingException.InvalidArgument($"Cannot convert JSON value: {leaf.GetRawText()} to float without loss of precision.");
+                    }
+                    Put(f);
                     return;
                 case TensorDType.Double:
                     Put(ReadDouble(leaf));
@@ -323,6 +393,15 @@ public static class TfServingJsonCodec
 
         private double ReadDouble(JsonElement leaf)
         {
+            if (leaf.ValueKind == JsonValueKind.String)
+            {
+                switch (leaf.GetString())
+                {
+                    case "NaN": return double.NaN;
+                    case "Infinity": return double.PositiveInfinity;
+                    case "-Infinity": return double.NegativeInfinity;
+                }
+            }
             if (leaf.ValueKind != JsonValueKind.Number)
             {
                 throw Mismatch(leaf, "a number");

@@ -11,6 +11,7 @@ public static class Program
         {
             ServeCommand.Create(),
             PredictCommand.Create(),
+            LatencyCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

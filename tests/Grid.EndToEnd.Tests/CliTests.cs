@@ -77,3 +77,18 @@ public sealed class CliTests(SharedGridFixture fixture)
         Assert.Contains("Servable not found for request: Latest(nope)", stderr);
     }
 }
+
+[Collection(SharedGridCollection.Name)]
+public sealed class LatencyCommandTests(SharedGridFixture fixture)
+{
+    [Fact]
+    public async Task Latency_AgainstServer_PrintsPercentilesForBothProtocols()
+    {
+        var (exit, stdout, stderr) = await GridCli.RunAsync(TimeSpan.FromSeconds(60),
+            "latency", "--port", fixture.Grid.GrpcPort.ToString(), "--rest_api_port", fixture.Grid.RestPort.ToString(), "--requests", "20", "--warmup", "2");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("| REST |", stdout);
+        Assert.Contains("| gRPC |", stdout);
+    }
+}

@@ -9,6 +9,12 @@ public static class RepoPaths
 
     public static string TestModels => Path.Combine(Root, "tests", "Grid.Testing", "Models");
 
+    /// <summary>A model version directory under <c>tests/Grid.Testing/Models</c>.</summary>
+    public static string TestModel(string name, long version = 1) => Path.Combine(TestModels, name, version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>A model version directory under <c>examples/models</c>.</summary>
+    public static string ExampleModel(string name, long version) => Path.Combine(ExampleModels, name, version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     public static string Fixtures => Path.GetFullPath(Path.Combine(Root, "..", "shared", "fixtures", "tf-serving-testdata"));
 
     /// <summary>The built <c>grid</c> executable (grid.dll) of the same configuration as the tests.</summary>
@@ -55,6 +61,23 @@ public sealed class TempDirectory : IDisposable
     public string Path { get; }
 
     public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    /// <summary>Creates a subdirectory (and its parents) and returns its full path.</summary>
+    public string CreateDirectory(params string[] parts)
+    {
+        var full = Combine(parts);
+        Directory.CreateDirectory(full);
+        return full;
+    }
+
+    /// <summary>Writes a file (creating its directory) and returns its full path.</summary>
+    public string WriteFile(string relativePath, byte[] content)
+    {
+        var full = Combine(relativePath);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        File.WriteAllBytes(full, content);
+        return full;
+    }
 
     /// <summary>Copies a version directory (files only, recursively) to <paramref name="target"/>.</summary>
     public static void CopyDirectory(string source, string target)

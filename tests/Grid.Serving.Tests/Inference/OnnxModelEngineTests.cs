@@ -1,7 +1,7 @@
 using System.Text;
 using Grid.Models;
 using Grid.Serving.Inference;
-using Grid.Serving.Tests.TestSupport;
+using Grid.Testing;
 using Grid.Tensors;
 
 namespace Grid.Serving.Tests.Inference;
@@ -30,7 +30,7 @@ public sealed class OnnxModelEngineTests : IDisposable
     public void CanLoad_DirectoryWithModelFile_ReturnsTrue()
     {
         // Act
-        var canLoad = _engine.CanLoad(RepositoryPaths.ExampleModel("half_plus_two", 123));
+        var canLoad = _engine.CanLoad(RepoPaths.ExampleModel("half_plus_two", 123));
 
         // Assert
         Assert.True(canLoad);
@@ -50,7 +50,7 @@ public sealed class OnnxModelEngineTests : IDisposable
     public void Load_HalfPlusTwo_DerivesServingDefaultSignature()
     {
         // Act
-        using var session = _engine.Load(RepositoryPaths.ExampleModel("half_plus_two", 123));
+        using var session = _engine.Load(RepoPaths.ExampleModel("half_plus_two", 123));
 
         // Assert
         var signature = Assert.Single(session.Signatures);
@@ -70,7 +70,7 @@ public sealed class OnnxModelEngineTests : IDisposable
     public void Run_HalfPlusTwo_ComputesHalfPlusTwo()
     {
         // Arrange
-        using var session = _engine.Load(RepositoryPaths.ExampleModel("half_plus_two", 123));
+        using var session = _engine.Load(RepoPaths.ExampleModel("half_plus_two", 123));
         var signature = session.Signatures[0];
         NamedTensor[] inputs = [Tensor<float>("x", TensorDType.Float, [3, 1], 1f, 2f, 5f)];
 
@@ -89,7 +89,7 @@ public sealed class OnnxModelEngineTests : IDisposable
     public void Run_RankMismatch_ThrowsInvalidArgument()
     {
         // Arrange
-        using var session = _engine.Load(RepositoryPaths.ExampleModel("half_plus_two", 123));
+        using var session = _engine.Load(RepoPaths.ExampleModel("half_plus_two", 123));
         NamedTensor[] inputs = [Tensor<float>("x", TensorDType.Float, [3], 1f, 2f, 5f)];
 
         // Act
@@ -103,7 +103,7 @@ public sealed class OnnxModelEngineTests : IDisposable
     public void Load_DTypesModel_ExposesEveryDType()
     {
         // Act
-        using var session = _engine.Load(RepositoryPaths.TestModel("dtypes"));
+        using var session = _engine.Load(RepoPaths.TestModel("dtypes"));
 
         // Assert
         var signature = session.Signatures[0];
@@ -121,7 +121,7 @@ public sealed class OnnxModelEngineTests : IDisposable
     public void Run_DTypesModel_RoundTripsEveryDTypeExactly()
     {
         // Arrange
-        using var session = _engine.Load(RepositoryPaths.TestModel("dtypes"));
+        using var session = _engine.Load(RepoPaths.TestModel("dtypes"));
         long[] shape = [2, 2];
         NamedTensor[] inputs =
         [
@@ -153,7 +153,7 @@ public sealed class OnnxModelEngineTests : IDisposable
     public void Run_DTypesModelWithOutputFilter_ReturnsRequestedOutputsInRequestedOrder()
     {
         // Arrange
-        using var session = _engine.Load(RepositoryPaths.TestModel("dtypes"));
+        using var session = _engine.Load(RepoPaths.TestModel("dtypes"));
         long[] shape = [1, 1];
         NamedTensor[] inputs =
         [
@@ -180,7 +180,7 @@ public sealed class OnnxModelEngineTests : IDisposable
     public void Run_StringsModel_EchoesBytesAndUppercases()
     {
         // Arrange
-        using var session = _engine.Load(RepositoryPaths.TestModel("strings"));
+        using var session = _engine.Load(RepoPaths.TestModel("strings"));
         var signature = session.Signatures[0];
         byte[][] values = [Encoding.UTF8.GetBytes("hello"), Encoding.UTF8.GetBytes("Grid 42"), []];
         NamedTensor[] inputs = [new("text", TensorData.FromStrings([3], values))];
@@ -203,7 +203,7 @@ public sealed class OnnxModelEngineTests : IDisposable
     public void Run_MultiIoModel_ReturnsSumAndDifference()
     {
         // Arrange
-        using var session = _engine.Load(RepositoryPaths.TestModel("multi_io"));
+        using var session = _engine.Load(RepoPaths.TestModel("multi_io"));
         var signature = session.Signatures[0];
         NamedTensor[] inputs =
         [

@@ -1,5 +1,5 @@
 using Grid.Serving.Repository;
-using Grid.Serving.Tests.TestSupport;
+using Grid.Testing;
 
 namespace Grid.Serving.Tests.Repository;
 

@@ -52,7 +52,9 @@ public static class GridServeExtensions
         var address = ServeAddresses.TryParseHost(options.Host)!;
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = options.MaxMessageBytes;
+            // REST enforces --max_message_bytes itself (and answers 413 in TF Serving's error
+            // format); gRPC enforces it through its own receive limit.
+            k.Limits.MaxRequestBodySize = null;
             k.Listen(address, options.GrpcPort, l => l.Protocols = HttpProtocols.Http2);
             if (options.RestPort != 0)
             {

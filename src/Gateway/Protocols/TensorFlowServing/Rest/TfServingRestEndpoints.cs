@@ -139,14 +139,18 @@ public static partial class TfServingRestEndpoints
         return version;
     }
 
-    /// <summary>Reads the whole body, refusing it before buffering when it is over the limit.</summary>
+    /// <summary>
+    /// Reads the whole body, refusing it with 413 when it is over the limit. An oversized body
+    /// is read and discarded (up to <see cref="DrainFactor"/> × the limit) rather than left
+    /// unread: closing on a client that is still uploading breaks its pipe before it can read
+    /// the error. The connection is closed after the answer.
+    /// </summary>
     private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context, int limit)
     {
         var declared = context.Request.ContentLength;
         if (declared > limit)
         {
-            throw new BadHttpRequestException(
-                $"Request body of {declared} bytes is larger than the limit of {limit} bytes", StatusCodes.Status413PayloadTooLarge);
+            await RejectOversizedAsync(context, limit, $"Request body of {declared} bytes is larger than the limit of {limit} bytes");
         }
         var buffer = new ArrayBufferWriter<byte>(declared is > 0 ? (int)declared.Value : 4096);
         while (true)
@@ -160,11 +164,33 @@ public static partial class TfServingRestEndpoints
             buffer.Advance(read);
             if (buffer.WrittenCount > limit)
             {
-                throw new BadHttpRequestException(
-                    $"Request body is larger than the limit of {limit} bytes", StatusCodes.Status413PayloadTooLarge);
+                await RejectOversizedAsync(context, limit, $"Request body is larger than the limit of {limit} bytes");
             }
         }
         return buffer.WrittenMemory;
+    }
+
+    private const int DrainFactor = 4;
+
+    private static async Task RejectOversizedAsync(HttpContext context, int limit, string message)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            long drained = 0;
+            int read;
+            while (drained < (long)DrainFactor * limit
+                   && (read = await context.Request.Body.ReadAsync(scratch, context.RequestAborted)) > 0)
+            {
+                drained += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+        context.Response.Headers.Connection = "close";
+        throw new BadHttpRequestException(message, StatusCodes.Status413PayloadTooLarge);
     }
 
     private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)

@@ -39,25 +39,7 @@ public sealed class GridProcess : IAsyncDisposable
     {
         var grpc = FreePort.Next();
         var rest = FreePort.Next();
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepoPaths.Root,
-        };
-        psi.ArgumentList.Add(RepoPaths.GridDll);
-        psi.ArgumentList.Add("serve");
-        psi.ArgumentList.Add("--host");
-        psi.ArgumentList.Add("127.0.0.1");
-        psi.ArgumentList.Add("--port");
-        psi.ArgumentList.Add(grpc.ToString());
-        psi.ArgumentList.Add("--rest_api_port");
-        psi.ArgumentList.Add(rest.ToString());
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
+        var psi = GridCli.StartInfo(["serve", "--host", "127.0.0.1", "--port", grpc.ToString(), "--rest_api_port", rest.ToString(), .. args]);
         var process = new Process { StartInfo = psi };
         var grid = new GridProcess(process, grpc, rest);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) grid._output.Enqueue(e.Data); };
@@ -134,7 +116,8 @@ public sealed class GridProcess : IAsyncDisposable
 /// <summary>Runs the grid CLI to completion (for flag and client tests).</summary>
 public static class GridCli
 {
-    public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(TimeSpan timeout, params string[] args)
+    /// <summary>`dotnet grid.dll ARGS` from the repository root, output redirected.</summary>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -148,7 +131,12 @@ public static class GridCli
         {
             psi.ArgumentList.Add(a);
         }
-        using var process = Process.Start(psi)!;
+        return psi;
+    }
+
+    public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(TimeSpan timeout, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         try

@@ -82,7 +82,7 @@ public static class TfServingJsonCodec
         }
     }
 
-    private static readonly string[] NonFiniteTokens = ["-Infinity", "Infinity", "NaN"];
+    private static readonly byte[][] NonFiniteTokens = [.. new[] { "-Infinity", "Infinity", "NaN" }.Select(Encoding.ASCII.GetBytes)];
 
     /// <summary>
     /// TF Serving parses with rapidjson's NaN/Infinity extension, so bare <c>NaN</c>,
@@ -124,9 +124,8 @@ public static class TfServingJsonCodec
                 continue;
             }
             var matched = false;
-            foreach (var token in NonFiniteTokens)
+            foreach (var bytes in NonFiniteTokens)
             {
-                var bytes = Encoding.ASCII.GetBytes(token);
                 if (span[i..].StartsWith(bytes))
                 {
                     output.Write("\""u8);

@@ -14,7 +14,7 @@ public sealed class CliTests(SharedGridFixture fixture)
         var (exit, stdout, _) = await GridCli.RunAsync(Timeout, "serve", "--help");
 
         Assert.Equal(0, exit);
-        foreach (var flag in new[] { "--port", "--rest_api_port", "--host", "--model_name", "--model_base_path", "--model_repository", "--file_system_poll_wait_seconds", "--max_message_bytes", "--silo_port", "--enable_batching", "--batching_parameters_file", "--enable_per_model_batching_parameters" })
+        foreach (var flag in new[] { "--port", "--rest_api_port", "--host", "--model_name", "--model_base_path", "--model_repository", "--file_system_poll_wait_seconds", "--max_message_bytes", "--silo_port", "--enable_batching", "--batching_parameters_file", "--enable_per_model_batching_parameters", "--tensorflow_intra_op_parallelism" })
         {
             Assert.Contains(flag, stdout);
         }

@@ -19,6 +19,7 @@ public static class ServeCommand
         var poll = new Option<double>("--file_system_poll_wait_seconds") { Description = "Seconds between scans for new or removed versions; 0 scans once at start-up.", DefaultValueFactory = _ => ServeOptions.DefaultPollWaitSeconds };
         var maxMessage = new Option<int>("--max_message_bytes") { Description = "Largest gRPC message and REST body, in bytes (default 64 MiB).", DefaultValueFactory = _ => Gateway.Configuration.GatewayOptions.DefaultMaxMessageBytes };
         var siloPort = new Option<int>("--silo_port") { Description = "Orleans silo port; 0 picks a free one.", DefaultValueFactory = _ => 0 };
+        var intraOp = new Option<int>("--tensorflow_intra_op_parallelism") { Description = "Threads one ONNX Runtime run may use; 0 means one per core.", DefaultValueFactory = _ => 0 };
         var enableBatching = new Option<bool>("--enable_batching") { Description = "Merge concurrent requests to a model version into one engine call (server-side batching)." };
         var batchingFile = new Option<string?>("--batching_parameters_file") { Description = "TF Serving's BatchingParameters in text format (max_batch_size, batch_timeout_micros, ...); needs --enable_batching." };
         var perModelBatching = new Option<bool>("--enable_per_model_batching_parameters") { Description = "Read batching_params.pbtxt from each version directory, overriding --batching_parameters_file for it." };
@@ -26,7 +27,7 @@ public static class ServeCommand
         var command = new Command("serve", "Run a silo and the TF Serving gateway in one process (no external services).")
         {
             port, restPort, host, modelName, basePath, repository, poll, maxMessage, siloPort,
-            enableBatching, batchingFile, perModelBatching,
+            intraOp, enableBatching, batchingFile, perModelBatching,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -41,6 +42,7 @@ public static class ServeCommand
                 FileSystemPollWaitSeconds = result.GetValue(poll),
                 MaxMessageBytes = result.GetValue(maxMessage),
                 SiloPort = result.GetValue(siloPort),
+                IntraOpParallelism = result.GetValue(intraOp),
                 EnableBatching = result.GetValue(enableBatching),
                 BatchingParametersFile = result.GetValue(batchingFile),
                 EnablePerModelBatchingParameters = result.GetValue(perModelBatching),

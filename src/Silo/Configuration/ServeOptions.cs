@@ -43,6 +43,12 @@ public sealed class ServeOptions
     /// <summary>Orleans silo-to-silo port; 0 picks a free one (only this process uses it in serve mode).</summary>
     public int SiloPort { get; set; }
 
+    /// <summary>
+    /// <c>--tensorflow_intra_op_parallelism</c>: threads each ONNX Runtime session may use for
+    /// one run; 0 means one per core. TF Serving's name is kept so existing command lines work.
+    /// </summary>
+    public int IntraOpParallelism { get; set; }
+
     /// <summary><c>--enable_batching</c>: merge concurrent requests per model version.</summary>
     public bool EnableBatching { get; set; }
 
@@ -127,6 +133,10 @@ public static class ServeOptionsValidator
         if (double.IsNaN(o.FileSystemPollWaitSeconds) || o.FileSystemPollWaitSeconds > 86400)
         {
             return $"--file_system_poll_wait_seconds must be at most 86400, got {o.FileSystemPollWaitSeconds}";
+        }
+        if (o.IntraOpParallelism is < 0 or > 1024)
+        {
+            return $"--tensorflow_intra_op_parallelism must be between 0 and 1024, got {o.IntraOpParallelism}";
         }
         if (o.BatchingParametersFile is not null && !o.EnableBatching)
         {

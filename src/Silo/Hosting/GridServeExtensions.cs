@@ -22,7 +22,9 @@ public static class GridServeExtensions
         {
             silo.UseLocalhostClustering(siloPort: siloPort, gatewayPort: ServeAddresses.FreeTcpPort());
             silo.Configure<SiloMessagingOptions>(m => m.MaxMessageBodySize = (int)Math.Min(int.MaxValue, orleansBodyLimit));
-            silo.Services.AddGridGrains(configureBatching: b =>
+            silo.Services.AddGridGrains(
+                configureOnnx: o => o.IntraOpThreads = options.IntraOpParallelism,
+                configureBatching: b =>
             {
                 b.Enabled = batching.Enabled;
                 b.Parameters = batching.Parameters;

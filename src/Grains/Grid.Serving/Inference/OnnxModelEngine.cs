@@ -11,6 +11,12 @@ public sealed class OnnxRuntimeOptions
 {
     /// <summary>Intra-op threads per session; 0 lets ONNX Runtime use one per core.</summary>
     public int IntraOpThreads { get; set; }
+
+    /// <summary>
+    /// Whether idle intra-op threads spin waiting for work. Off by default: spinning threads
+    /// burn the cores that the network stack and the other models' batches need.
+    /// </summary>
+    public bool AllowSpinning { get; set; }
 }
 
 /// <summary>ONNX Runtime on the CPU: runs <c>model.onnx</c>.</summary>
@@ -28,6 +34,7 @@ public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
             throw ServingException.NotFound($"No {RepositoryScanner.ModelFileName} found in {versionDirectory}");
         }
         var sessionOptions = new SessionOptions { IntraOpNumThreads = options.IntraOpThreads };
+        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
         try
         {
             var session = new InferenceSession(file, sessionOptions);

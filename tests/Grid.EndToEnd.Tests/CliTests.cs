@@ -80,6 +80,15 @@ public sealed class CliTests(SharedGridFixture fixture)
     }
 
     [Fact]
+    public async Task Serve_NegativeIntraOpParallelism_ExitsNonZeroNamingTheFlag()
+    {
+        var (exit, _, stderr) = await GridCli.RunAsync(Timeout, "serve", "--tensorflow_intra_op_parallelism", "-1");
+
+        Assert.Equal(2, exit);
+        Assert.Equal("grid: --tensorflow_intra_op_parallelism must be between 0 and 1024, got -1", stderr.Trim());
+    }
+
+    [Fact]
     public async Task Serve_SamePorts_ExitsNonZero()
     {
         var (exit, _, stderr) = await GridCli.RunAsync(Timeout, "serve", "--port", "9000", "--rest_api_port", "9000");

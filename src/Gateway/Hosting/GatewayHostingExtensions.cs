@@ -5,6 +5,7 @@ using Grid.Gateway.Routing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Grid.Gateway.Hosting;
@@ -17,6 +18,8 @@ public static class GatewayHostingExtensions
         services.AddOptions<GatewayOptions>().Configure(configure).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
+        // Shared with the grains when a silo runs in this process; empty in a gateway-only process.
+        services.TryAddSingleton<Grid.Inference.LocalReplicaDirectory>();
         services.AddSingleton<ModelRouter>();
         services.AddGrpc();
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<GatewayOptions>>((grpc, gateway) =>

@@ -12,12 +12,16 @@ namespace Grid.Gateway.Routing;
 /// Resolves a model spec (name, optional version) to a serving version and calls its replica.
 /// </summary>
 /// <remarks>
+/// A replica whose activation lives in this process (listed in the
+/// <see cref="LocalReplicaDirectory"/>) is called directly, skipping the grain message and its
+/// two scheduler hops; every other replica is called through its grain. Both paths run the
+/// same validation and the same batch queue.
 /// Each model's status is cached for <see cref="GatewayOptions.RoutingSnapshotTtl"/>, so a
 /// Predict costs one grain call, not two. A cached snapshot can point at a version that was
 /// unloaded a moment ago; the replica then answers VersionNotLoaded and the router refreshes
 /// and retries, which is safe because Predict is idempotent. Thread-safe.
 /// </remarks>
-public sealed class ModelRouter(IGrainFactory grains, IOptions<GatewayOptions> options, TimeProvider time)
+public sealed class ModelRouter(IGrainFactory grains, LocalReplicaDirectory localReplicas, IOptions<GatewayOptions> options, TimeProvider time)
 {
     private const int MaxAttempts = 3;
     private readonly ConcurrentDictionary<string, Snapshot> _snapshots = new(StringComparer.Ordinal);
@@ -85,8 +89,12 @@ public sealed class ModelRouter(IGrainFactory grains, IOptions<GatewayOptions> o
             var request = buildRequest(target);
             try
             {
-                var replica = grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(model, target.Version));
-                return await replica.PredictAsync(request, cancellationToken);
+                var key = ModelVersionKey.Format(model, target.Version);
+                if (localReplicas.TryGet(key, out var local))
+                {
+                    return await local.PredictAsync(request, cancellationToken);
+                }
+                return await grains.GetGrain<IModelVersionGrain>(key).PredictAsync(request, cancellationToken);
             }
             catch (Exception e) when (attempt < MaxAttempts && IsRetryable(e))
             {

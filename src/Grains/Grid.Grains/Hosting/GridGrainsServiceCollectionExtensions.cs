@@ -28,6 +28,7 @@ public static class GridGrainsServiceCollectionExtensions
         }
         services.TryAddSingleton(batching);
         services.TryAddSingleton<BatchQueueFactory>();
+        services.TryAddSingleton<Grid.Inference.LocalReplicaDirectory>();
         services.TryAddSingleton<IModelEngine, OnnxModelEngine>();
         services.TryAddSingleton<IVersionTransitionPolicy, AvailabilityPreservingPolicy>();
         return services;

@@ -10,45 +10,44 @@ using Orleans.Concurrency;
 namespace Grid.Grains.Versions;
 
 /// <summary>
-/// One replica of one model version: owns its inference session. Reentrant so concurrent
-/// Predicts overlap; the engine runs on the thread pool, never on the Orleans scheduler.
-/// Pinned in memory while loaded, because idle collection would throw away an expensive
-/// session; once unloaded it is left to ordinary idle collection rather than deactivated at
-/// once, so requests already addressed to it get a retryable VersionNotLoaded answer instead
-/// of an Orleans forwarding failure.
+/// One replica of one model version: owns its <see cref="Servable"/> (session and batch
+/// queue). Reentrant so concurrent Predicts overlap and can share a batch; inference never
+/// runs on the Orleans scheduler. Pinned in memory while loaded, because idle collection would
+/// throw away an expensive session; once unloaded it is left to ordinary idle collection
+/// rather than deactivated at once, so requests already addressed to it get a retryable
+/// VersionNotLoaded answer instead of an Orleans forwarding failure.
 /// </summary>
 /// <remarks>
-/// All fields are touched only on the grain's scheduler. Unload refuses new work, waits
-/// until every in-flight run has returned (queued requests included), then closes the batch
-/// queue and disposes the session, so a session is never disposed under a running request.
-/// With batching on, requests go through the version's <see cref="BatchQueue"/> and are
-/// merged with concurrent ones on a shared batch thread; otherwise each runs alone.
+/// While loaded, the replica is also listed in the process's <see cref="LocalReplicaDirectory"/>,
+/// so a gateway in the same process can call it without a grain message. Unload removes the
+/// listing first, then waits for every admitted request (from either path) before freeing the
+/// session. Fields are touched only on the grain's scheduler.
 /// </remarks>
 [Reentrant]
-public sealed partial class ModelVersionGrain(IModelEngine engine, BatchQueueFactory batching, ILogger<ModelVersionGrain> logger) : Grain, IModelVersionGrain
+public sealed partial class ModelVersionGrain(
+    IModelEngine engine, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILogger<ModelVersionGrain> logger)
+    : Grain, IModelVersionGrain
 {
+    private string _key = "";
     private string _model = "";
     private long _version;
     private int _replica;
-    private IModelSession? _session;
-    private BatchQueue? _batchQueue;
-    private ModelSignature[] _signatures = [];
+    private Servable? _servable;
     private string? _fingerprint;
     private Task<ModelSignature[]>? _loading;
-    private int _inFlight;
-    private TaskCompletionSource? _drained;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        (_model, _version, _replica) = ModelVersionKey.Parse(this.GetPrimaryKeyString());
+        _key = this.GetPrimaryKeyString();
+        (_model, _version, _replica) = ModelVersionKey.Parse(_key);
         return Task.CompletedTask;
     }
 
     public async Task<ModelSignature[]> LoadAsync(AspiredVersion version, CancellationToken cancellationToken = default)
     {
-        if (_session is not null && _fingerprint == version.Fingerprint)
+        if (_servable is not null && _fingerprint == version.Fingerprint)
         {
-            return _signatures;
+            return _servable.Signatures;
         }
         if (_loading is not null)
         {
@@ -67,18 +66,16 @@ public sealed partial class ModelVersionGrain(IModelEngine engine, BatchQueueFac
 
     private async Task<ModelSignature[]> LoadCoreAsync(AspiredVersion version)
     {
-        if (_session is not null)
-        {
-            await DrainAndDisposeAsync();
-        }
+        await CloseServableAsync();
         Log.Loading(logger, _model, _version, _replica, version.Path);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var session = await Task.Run(() => engine.Load(version.Path));
+            BatchQueue? queue;
             try
             {
-                _batchQueue = batching.Create(
+                queue = batching.Create(
                     $"model {_model} version {_version} replica {_replica}",
                     version.Path,
                     (key, inputs) => session.Run(key.Signature, inputs, key.OutputAliases));
@@ -88,12 +85,12 @@ public sealed partial class ModelVersionGrain(IModelEngine engine, BatchQueueFac
                 session.Dispose();
                 throw;
             }
-            _session = session;
-            _signatures = [.. session.Signatures];
+            _servable = new Servable(_model, _version, session, queue);
             _fingerprint = version.Fingerprint;
+            localReplicas.Add(_key, _servable);
             DelayDeactivation(Timeout.InfiniteTimeSpan);
             Log.Loaded(logger, _model, _version, _replica, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return _signatures;
+            return _servable.Signatures;
         }
         catch (Exception e)
         {
@@ -119,95 +116,36 @@ public sealed partial class ModelVersionGrain(IModelEngine engine, BatchQueueFac
                 // A failed load leaves nothing to unload.
             }
         }
-        if (_session is not null)
+        if (_servable is not null)
         {
-            await DrainAndDisposeAsync();
+            await CloseServableAsync();
             Log.Unloaded(logger, _model, _version, _replica);
         }
         DelayDeactivation(TimeSpan.Zero);
     }
 
-    public async Task<InferenceResult> PredictAsync(InferenceRequest request, CancellationToken cancellationToken = default)
+    public Task<InferenceResult> PredictAsync(InferenceRequest request, CancellationToken cancellationToken = default)
+        => _servable is { } servable
+            ? servable.PredictAsync(request, runOnCaller: false, cancellationToken)
+            : Task.FromException<InferenceResult>(ServingException.VersionNotLoaded(_model, _version));
+
+    /// <summary>Unlists the replica, then waits for its admitted requests and frees it.</summary>
+    private async Task CloseServableAsync()
     {
-        var session = _session;
-        if (session is null || _drained is not null)
+        if (_servable is not { } servable)
         {
-            throw ServingException.VersionNotLoaded(_model, _version);
+            return;
         }
-        var signature = SignatureValidator.ResolveSignature(_signatures, request.SignatureName);
-        var prepared = SignatureValidator.Prepare(signature, request);
-        cancellationToken.ThrowIfCancellationRequested();
-        _inFlight++;
-        try
+        localReplicas.Remove(_key, servable);
+        await servable.CloseAsync();
+        if (_servable == servable)
         {
-            var tensors = _batchQueue is { } queue
-                ? await RunBatchedAsync(queue, session, signature, prepared, cancellationToken)
-                : await Task.Run(() => session.Run(signature, prepared.Inputs, prepared.OutputAliases), cancellationToken);
-            if (prepared.RestoredUnitDimension)
-            {
-                tensors = Array.ConvertAll(tensors, SignatureValidator.DropTrailingUnitDimension);
-            }
-            return new InferenceResult(_version, signature.Key, tensors);
-        }
-        finally
-        {
-            if (--_inFlight == 0)
-            {
-                _drained?.TrySetResult();
-            }
+            _servable = null;
+            _fingerprint = null;
         }
     }
 
-    private static Task<NamedTensor[]> RunBatchedAsync(
-        BatchQueue queue, IModelSession session, ModelSignature signature, PreparedRequest prepared, CancellationToken cancellationToken)
-    {
-        var inputs = new NamedTensor[signature.Inputs.Length];
-        for (var i = 0; i < inputs.Length; i++)
-        {
-            var alias = signature.Inputs[i].Alias;
-            foreach (var input in prepared.Inputs)
-            {
-                if (input.Name == alias)
-                {
-                    inputs[i] = input;
-                    break;
-                }
-            }
-        }
-        var rows = BatchAssembler.RowCount(inputs);
-        if (rows == 0)
-        {
-            // Nothing to merge: an empty request runs alone.
-            return Task.Run(() => session.Run(signature, inputs, prepared.OutputAliases), cancellationToken);
-        }
-        var key = BatchKey.For(signature, inputs, prepared.OutputAliases, queue.Parameters.PadVariableLengthInputs);
-        return queue.EnqueueAsync(key, inputs, rows, cancellationToken);
-    }
-
-    private async Task DrainAndDisposeAsync()
-    {
-        _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (_inFlight == 0)
-        {
-            _drained.TrySetResult();
-        }
-        await _drained.Task;
-        _batchQueue?.Dispose();
-        _batchQueue = null;
-        _session?.Dispose();
-        _session = null;
-        _signatures = [];
-        _fingerprint = null;
-        _drained = null;
-    }
-
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        if (_session is not null)
-        {
-            await DrainAndDisposeAsync();
-        }
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => CloseServableAsync();
 
     private static partial class Log
     {

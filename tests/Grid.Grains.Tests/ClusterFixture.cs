@@ -23,3 +23,28 @@ public sealed class ClusterFixture : IAsyncLifetime
         await Cluster.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
     }
 }
+
+/// <summary>The same cluster with <c>--enable_batching</c>: 8-row batches that wait up to 50 ms.</summary>
+public sealed class BatchingClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) => silo.Services.AddGridGrains(configureBatching: b =>
+        {
+            b.Enabled = true;
+            b.Parameters = new Grid.Serving.Batching.BatchingParameters(MaxBatchSize: 8, BatchTimeoutMicros: 50_000, MaxEnqueuedBatches: 100, NumBatchThreads: 1);
+        }));
+        Cluster = builder.Build();
+        await Cluster.DeployAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+}

@@ -5,6 +5,7 @@ using Grid.Serving;
 using Grid.Serving.Repository;
 using Grid.Tensors;
 using Grid.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Grid.Grains.Tests.Versions;
 
@@ -83,5 +84,61 @@ public sealed class ModelVersionGrainTests(ClusterFixture fixture) : IClassFixtu
             ModelSignature.DefaultKey, [new NamedTensor("x", TensorData.FromFloats([1, 1], [1f]))], [])).DefaultTimeout());
 
         Assert.Equal(ServingFailureKind.VersionNotLoaded, error.Kind);
+    }
+
+    [Fact]
+    public async Task LoadAndUnload_ListAndUnlistTheReplicaForCoLocatedCallers()
+    {
+        var directory = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<LocalReplicaDirectory>();
+        var key = ModelVersionKey.Format("listed", 123);
+        var grain = fixture.Grains.GetGrain<IModelVersionGrain>(key);
+
+        await grain.LoadAsync(HalfPlusTwo()).DefaultTimeout();
+        Assert.True(directory.TryGet(key, out var local));
+        var result = await local.PredictAsync(new InferenceRequest(
+            ModelSignature.DefaultKey, [new NamedTensor("x", TensorData.FromFloats([1, 1], [4f]))], []), CancellationToken.None).DefaultTimeout();
+        Assert.Equal(4f, result.Outputs[0].Tensor.AsSpan<float>()[0]);
+
+        await grain.UnloadAsync().DefaultTimeout();
+        Assert.False(directory.TryGet(key, out _));
+        var error = await Assert.ThrowsAsync<ServingException>(() => local.PredictAsync(new InferenceRequest(
+            ModelSignature.DefaultKey, [new NamedTensor("x", TensorData.FromFloats([1, 1], [4f]))], []), CancellationToken.None)).DefaultTimeout();
+        Assert.Equal(ServingFailureKind.VersionNotLoaded, error.Kind);
+    }
+}
+
+/// <summary>The grain path (a client in another container) with batching on.</summary>
+public sealed class BatchingModelVersionGrainTests(BatchingClusterFixture fixture) : IClassFixture<BatchingClusterFixture>
+{
+    [Fact]
+    public async Task PredictAsync_ConcurrentMixedSizes_EqualUnbatchedResults()
+    {
+        var dir = Path.Combine(RepoPaths.ExampleModels, "fashion", "2");
+        var version = new AspiredVersion(2, dir, RepositoryScanner.Fingerprint(dir, out _)!);
+        var grain = fixture.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("fashion", 2));
+        await grain.LoadAsync(version).DefaultTimeout();
+        using var reference = new Grid.Serving.Inference.OnnxModelEngine(new()).Load(dir);
+        var random = new Random(7);
+        var requests = Enumerable.Range(0, 40).Select(i =>
+        {
+            var rows = i % 5 + 1;
+            var values = Enumerable.Range(0, rows * 784).Select(_ => (float)random.NextDouble()).ToArray();
+            return new InferenceRequest(ModelSignature.DefaultKey, [new NamedTensor("images", TensorData.FromFloats([rows, 784], values))], []);
+        }).ToArray();
+
+        var results = await Task.WhenAll(requests.Select(r => grain.PredictAsync(r))).DefaultTimeout();
+
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var expected = reference.Run(reference.Signatures[0], requests[i].Inputs, ["scores"])[0].Tensor;
+            var actual = results[i].Outputs[0].Tensor;
+            Assert.Equal(expected.Shape, actual.Shape);
+            var e = expected.AsSpan<float>();
+            var a = actual.AsSpan<float>();
+            for (var j = 0; j < e.Length; j++)
+            {
+                Assert.True(Math.Abs(e[j] - a[j]) <= 1e-6, $"request {i} element {j}: {a[j]} vs {e[j]}");
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ public sealed class CliTests(SharedGridFixture fixture)
         var (exit, stdout, _) = await GridCli.RunAsync(Timeout, "serve", "--help");
 
         Assert.Equal(0, exit);
-        foreach (var flag in new[] { "--port", "--rest_api_port", "--host", "--model_name", "--model_base_path", "--model_repository", "--file_system_poll_wait_seconds", "--max_message_bytes", "--silo_port" })
+        foreach (var flag in new[] { "--port", "--rest_api_port", "--host", "--model_name", "--model_base_path", "--model_repository", "--file_system_poll_wait_seconds", "--max_message_bytes", "--silo_port", "--enable_batching", "--batching_parameters_file", "--enable_per_model_batching_parameters" })
         {
             Assert.Contains(flag, stdout);
         }
@@ -38,6 +38,45 @@ public sealed class CliTests(SharedGridFixture fixture)
 
         Assert.NotEqual(0, exit);
         Assert.Equal("grid: --model_base_path '/definitely/not/here' is not a directory", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Serve_InvalidBatchingParameters_ExitsNonZeroNamingTheField()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.Combine("batching.txt");
+        File.WriteAllText(file, "max_batch_size { value: 16 }\nallowed_batch_sizes: [4, 8]\n");
+
+        var (exit, _, stderr) = await GridCli.RunAsync(Timeout, "serve", "--enable_batching", "--batching_parameters_file", file);
+
+        Assert.Equal(2, exit);
+        Assert.Equal($"grid: --batching_parameters_file '{file}': Last entry in allowed_batch_sizes must match max_batch_size; last entry was 8; expected 16", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Serve_UnparsableBatchingParameters_ExitsNonZeroWithLine()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.Combine("batching.txt");
+        File.WriteAllText(file, "max_batch_size { value: 16 }\nmax_batch_sise { value: 1 }\n");
+
+        var (exit, _, stderr) = await GridCli.RunAsync(Timeout, "serve", "--enable_batching", "--batching_parameters_file", file);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("line 2: Message type \"tensorflow.serving.BatchingParameters\" has no field named \"max_batch_sise\".", stderr);
+    }
+
+    [Fact]
+    public async Task Serve_BatchingFileWithoutEnableBatching_ExitsNonZero()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.Combine("batching.txt");
+        File.WriteAllText(file, "max_batch_size { value: 16 }\n");
+
+        var (exit, _, stderr) = await GridCli.RunAsync(Timeout, "serve", "--batching_parameters_file", file);
+
+        Assert.Equal(2, exit);
+        Assert.Equal("grid: --batching_parameters_file is set without setting --enable_batching", stderr.Trim());
     }
 
     [Fact]

@@ -27,12 +27,12 @@ public sealed class SharedGridFixture : IAsyncLifetime
         TempDirectory.CopyDirectory(Path.Combine(RepoPaths.ExampleModels, "half_plus_two"), _repo.Combine("half_plus_two"));
         TempDirectory.CopyDirectory(Path.Combine(RepoPaths.ExampleModels, "fashion"), _repo.Combine("fashion"));
         TempDirectory.CopyDirectory(Path.Combine(RepoPaths.ExampleModels, "fashion", "1"), _repo.Combine("fashion_v1", "1"));
-        foreach (var model in new[] { "dtypes", "strings", "multi_io" })
+        foreach (var model in new[] { "dtypes", "strings", "multi_io", "batch_probe" })
         {
             TempDirectory.CopyDirectory(Path.Combine(RepoPaths.TestModels, model), _repo.Combine(model));
         }
         Grid = GridProcess.Start("--model_repository", _repo.Path, "--max_message_bytes", MessageLimit.ToString());
-        await Grid.WaitForAvailableAsync("half_plus_two", "fashion", "fashion_v1", "dtypes", "strings", "multi_io");
+        await Grid.WaitForAvailableAsync("half_plus_two", "fashion", "fashion_v1", "dtypes", "strings", "multi_io", "batch_probe");
         Channel = GrpcChannel.ForAddress(Grid.GrpcAddress, new GrpcChannelOptions { MaxSendMessageSize = null, MaxReceiveMessageSize = null });
     }
 

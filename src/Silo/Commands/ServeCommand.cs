@@ -19,10 +19,14 @@ public static class ServeCommand
         var poll = new Option<double>("--file_system_poll_wait_seconds") { Description = "Seconds between scans for new or removed versions; 0 scans once at start-up.", DefaultValueFactory = _ => ServeOptions.DefaultPollWaitSeconds };
         var maxMessage = new Option<int>("--max_message_bytes") { Description = "Largest gRPC message and REST body, in bytes (default 64 MiB).", DefaultValueFactory = _ => Gateway.Configuration.GatewayOptions.DefaultMaxMessageBytes };
         var siloPort = new Option<int>("--silo_port") { Description = "Orleans silo port; 0 picks a free one.", DefaultValueFactory = _ => 0 };
+        var enableBatching = new Option<bool>("--enable_batching") { Description = "Merge concurrent requests to a model version into one engine call (server-side batching)." };
+        var batchingFile = new Option<string?>("--batching_parameters_file") { Description = "TF Serving's BatchingParameters in text format (max_batch_size, batch_timeout_micros, ...); needs --enable_batching." };
+        var perModelBatching = new Option<bool>("--enable_per_model_batching_parameters") { Description = "Read batching_params.pbtxt from each version directory, overriding --batching_parameters_file for it." };
 
         var command = new Command("serve", "Run a silo and the TF Serving gateway in one process (no external services).")
         {
             port, restPort, host, modelName, basePath, repository, poll, maxMessage, siloPort,
+            enableBatching, batchingFile, perModelBatching,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -37,6 +41,9 @@ public static class ServeCommand
                 FileSystemPollWaitSeconds = result.GetValue(poll),
                 MaxMessageBytes = result.GetValue(maxMessage),
                 SiloPort = result.GetValue(siloPort),
+                EnableBatching = result.GetValue(enableBatching),
+                BatchingParametersFile = result.GetValue(batchingFile),
+                EnablePerModelBatchingParameters = result.GetValue(perModelBatching),
             };
             if (options.ModelBasePath is null && options.ModelRepository is null)
             {
@@ -51,19 +58,24 @@ public static class ServeCommand
             {
                 return Program.Fail(error);
             }
-            return await RunAsync(options, cancellationToken);
+            var (batching, batchingError) = options.ResolveBatching();
+            if (batchingError is not null)
+            {
+                return Program.Fail(batchingError);
+            }
+            return await RunAsync(options, batching!, cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(ServeOptions options, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ServeOptions options, Serving.Batching.BatchingOptions batching, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
-        builder.AddGridEmbeddedSilo(options)
+        builder.AddGridEmbeddedSilo(options, batching)
                .AddModelRepositorySource(options)
                .AddGridGateway(options);
 

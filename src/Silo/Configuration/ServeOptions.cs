@@ -1,4 +1,5 @@
 using Grid.Gateway.Configuration;
+using Grid.Serving.Batching;
 
 namespace Grid.Silo.Configuration;
 
@@ -41,6 +42,45 @@ public sealed class ServeOptions
 
     /// <summary>Orleans silo-to-silo port; 0 picks a free one (only this process uses it in serve mode).</summary>
     public int SiloPort { get; set; }
+
+    /// <summary><c>--enable_batching</c>: merge concurrent requests per model version.</summary>
+    public bool EnableBatching { get; set; }
+
+    /// <summary><c>--batching_parameters_file</c>: TF Serving's BatchingParameters in text format.</summary>
+    public string? BatchingParametersFile { get; set; }
+
+    /// <summary><c>--enable_per_model_batching_parameters</c>: read <c>batching_params.pbtxt</c> per version.</summary>
+    public bool EnablePerModelBatchingParameters { get; set; }
+
+    /// <summary>
+    /// The batching configuration these flags describe, reading and checking the parameters
+    /// file; the error names the flag, the file and the field.
+    /// </summary>
+    public (BatchingOptions? Options, string? Error) ResolveBatching()
+    {
+        var options = new BatchingOptions { Enabled = EnableBatching, PerModelParameters = EnablePerModelBatchingParameters };
+        if (BatchingParametersFile is null)
+        {
+            return (options, null);
+        }
+        if (!File.Exists(BatchingParametersFile))
+        {
+            return (null, $"--batching_parameters_file '{BatchingParametersFile}' does not exist");
+        }
+        try
+        {
+            options.Parameters = BatchingParametersParser.ParseFile(BatchingParametersFile);
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            return (null, $"--batching_parameters_file '{BatchingParametersFile}': {e.Message}");
+        }
+        if (BatchingParametersValidator.Validate(options.Parameters) is { } error)
+        {
+            return (null, $"--batching_parameters_file '{BatchingParametersFile}': {error}");
+        }
+        return (options, null);
+    }
 }
 
 /// <summary>Rejects a bad command line with one line that names the flag.</summary>
@@ -87,6 +127,14 @@ public static class ServeOptionsValidator
         if (double.IsNaN(o.FileSystemPollWaitSeconds) || o.FileSystemPollWaitSeconds > 86400)
         {
             return $"--file_system_poll_wait_seconds must be at most 86400, got {o.FileSystemPollWaitSeconds}";
+        }
+        if (o.BatchingParametersFile is not null && !o.EnableBatching)
+        {
+            return "--batching_parameters_file is set without setting --enable_batching";
+        }
+        if (o.EnablePerModelBatchingParameters && !o.EnableBatching)
+        {
+            return "--enable_per_model_batching_parameters is set without setting --enable_batching";
         }
         if (o.MaxMessageBytes < 1024)
         {

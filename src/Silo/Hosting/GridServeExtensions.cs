@@ -1,6 +1,7 @@
 using System.Net;
 using Grid.Gateway.Hosting;
 using Grid.Grains.Hosting;
+using Grid.Serving.Batching;
 using Grid.Serving.Policies;
 using Grid.Silo.Configuration;
 using Grid.Silo.Services;
@@ -12,7 +13,7 @@ namespace Grid.Silo.Hosting;
 public static class GridServeExtensions
 {
     /// <summary>An embedded single-process silo: localhost clustering, model grains.</summary>
-    public static WebApplicationBuilder AddGridEmbeddedSilo(this WebApplicationBuilder builder, ServeOptions options)
+    public static WebApplicationBuilder AddGridEmbeddedSilo(this WebApplicationBuilder builder, ServeOptions options, BatchingOptions batching)
     {
         var siloPort = options.SiloPort == 0 ? ServeAddresses.FreeTcpPort() : options.SiloPort;
         // Orleans' own limit must stay well above the gateway's, which is enforced first.
@@ -21,7 +22,12 @@ public static class GridServeExtensions
         {
             silo.UseLocalhostClustering(siloPort: siloPort, gatewayPort: ServeAddresses.FreeTcpPort());
             silo.Configure<SiloMessagingOptions>(m => m.MaxMessageBodySize = (int)Math.Min(int.MaxValue, orleansBodyLimit));
-            silo.Services.AddGridGrains();
+            silo.Services.AddGridGrains(configureBatching: b =>
+            {
+                b.Enabled = batching.Enabled;
+                b.Parameters = batching.Parameters;
+                b.PerModelParameters = batching.PerModelParameters;
+            });
         });
         return builder;
     }

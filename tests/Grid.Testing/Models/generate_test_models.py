@@ -122,6 +122,32 @@ def half_plus_three_model():
     return make_model(graph)
 
 
+def batch_probe_model():
+    """y = 2x + 1 per element; batch = the dimension 0 the engine saw, on every row.
+
+    The batch output makes server-side batching observable from outside: a request that
+    was merged with others (or padded) reads a batch size larger than its own row count.
+    """
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "n"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "n"])
+    batch = helper.make_tensor_value_info("batch", TensorProto.INT64, ["batch", 1])
+    nodes = [
+        helper.make_node("Mul", ["x", "two"], ["x2"], name="mul"),
+        helper.make_node("Add", ["x2", "one"], ["y"], name="add"),
+        helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+        helper.make_node("Slice", ["shape", "zero_i", "one_i"], ["rows"], name="rows"),
+        helper.make_node("Concat", ["rows", "one_i"], ["column_shape"], name="column_shape", axis=0),
+        helper.make_node("Expand", ["rows", "column_shape"], ["batch"], name="expand"),
+    ]
+    inits = [numpy_helper.from_array(np.array([2.0], dtype=np.float32), "two"),
+             numpy_helper.from_array(np.array([1.0], dtype=np.float32), "one"),
+             numpy_helper.from_array(np.array([0], dtype=np.int64), "zero_i"),
+             numpy_helper.from_array(np.array([1], dtype=np.int64), "one_i")]
+    graph = helper.make_graph(nodes, "batch_probe", [x], [y, batch], initializer=inits,
+                              doc_string="y = 2x + 1; batch = rows in the engine call")
+    return make_model(graph)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -131,6 +157,7 @@ def main():
     save_model(strings_model(), os.path.join(out, "strings", "1", "model.onnx"))
     save_model(multi_io_model(), os.path.join(out, "multi_io", "1", "model.onnx"))
     save_model(half_plus_three_model(), os.path.join(out, "half_plus_three", "1", "model.onnx"))
+    save_model(batch_probe_model(), os.path.join(out, "batch_probe", "1", "model.onnx"))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 using Grid.Inference;
 using Grid.Models;
 using Grid.Serving;
+using Grid.Serving.Batching;
 using Grid.Serving.Inference;
+using Grid.Tensors;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 
@@ -17,16 +19,19 @@ namespace Grid.Grains.Versions;
 /// </summary>
 /// <remarks>
 /// All fields are touched only on the grain's scheduler. Unload refuses new work, waits
-/// until every in-flight run has returned, then disposes the session, so a session is
-/// never disposed under a running request.
+/// until every in-flight run has returned (queued requests included), then closes the batch
+/// queue and disposes the session, so a session is never disposed under a running request.
+/// With batching on, requests go through the version's <see cref="BatchQueue"/> and are
+/// merged with concurrent ones on a shared batch thread; otherwise each runs alone.
 /// </remarks>
 [Reentrant]
-public sealed partial class ModelVersionGrain(IModelEngine engine, ILogger<ModelVersionGrain> logger) : Grain, IModelVersionGrain
+public sealed partial class ModelVersionGrain(IModelEngine engine, BatchQueueFactory batching, ILogger<ModelVersionGrain> logger) : Grain, IModelVersionGrain
 {
     private string _model = "";
     private long _version;
     private int _replica;
     private IModelSession? _session;
+    private BatchQueue? _batchQueue;
     private ModelSignature[] _signatures = [];
     private string? _fingerprint;
     private Task<ModelSignature[]>? _loading;
@@ -71,6 +76,18 @@ public sealed partial class ModelVersionGrain(IModelEngine engine, ILogger<Model
         try
         {
             var session = await Task.Run(() => engine.Load(version.Path));
+            try
+            {
+                _batchQueue = batching.Create(
+                    $"model {_model} version {_version} replica {_replica}",
+                    version.Path,
+                    (key, inputs) => session.Run(key.Signature, inputs, key.OutputAliases));
+            }
+            catch
+            {
+                session.Dispose();
+                throw;
+            }
             _session = session;
             _signatures = [.. session.Signatures];
             _fingerprint = version.Fingerprint;
@@ -123,7 +140,9 @@ public sealed partial class ModelVersionGrain(IModelEngine engine, ILogger<Model
         _inFlight++;
         try
         {
-            var tensors = await Task.Run(() => session.Run(signature, prepared.Inputs, prepared.OutputAliases), cancellationToken);
+            var tensors = _batchQueue is { } queue
+                ? await RunBatchedAsync(queue, session, signature, prepared, cancellationToken)
+                : await Task.Run(() => session.Run(signature, prepared.Inputs, prepared.OutputAliases), cancellationToken);
             if (prepared.RestoredUnitDimension)
             {
                 tensors = Array.ConvertAll(tensors, SignatureValidator.DropTrailingUnitDimension);
@@ -139,6 +158,32 @@ public sealed partial class ModelVersionGrain(IModelEngine engine, ILogger<Model
         }
     }
 
+    private static Task<NamedTensor[]> RunBatchedAsync(
+        BatchQueue queue, IModelSession session, ModelSignature signature, PreparedRequest prepared, CancellationToken cancellationToken)
+    {
+        var inputs = new NamedTensor[signature.Inputs.Length];
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            var alias = signature.Inputs[i].Alias;
+            foreach (var input in prepared.Inputs)
+            {
+                if (input.Name == alias)
+                {
+                    inputs[i] = input;
+                    break;
+                }
+            }
+        }
+        var rows = BatchAssembler.RowCount(inputs);
+        if (rows == 0)
+        {
+            // Nothing to merge: an empty request runs alone.
+            return Task.Run(() => session.Run(signature, inputs, prepared.OutputAliases), cancellationToken);
+        }
+        var key = BatchKey.For(signature, inputs, prepared.OutputAliases, queue.Parameters.PadVariableLengthInputs);
+        return queue.EnqueueAsync(key, inputs, rows, cancellationToken);
+    }
+
     private async Task DrainAndDisposeAsync()
     {
         _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -147,6 +192,8 @@ public sealed partial class ModelVersionGrain(IModelEngine engine, ILogger<Model
             _drained.TrySetResult();
         }
         await _drained.Task;
+        _batchQueue?.Dispose();
+        _batchQueue = null;
         _session?.Dispose();
         _session = null;
         _signatures = [];

@@ -17,7 +17,7 @@ public static class BenchCommand
         var batchSizes = new Option<string?>("--batch_sizes") { Description = $"Raw ONNX batch sizes (default {string.Join(",", BenchSettings.FullBatchSizes)}; quick {string.Join(",", BenchSettings.QuickBatchSizes)})." };
         var duration = new Option<double?>("--duration") { Description = $"Measured seconds per point (default {BenchSettings.FullDurationSeconds}; quick {BenchSettings.QuickDurationSeconds})." };
         var warmup = new Option<double?>("--warmup") { Description = $"Warm-up seconds before each point (default {BenchSettings.FullWarmupSeconds}; quick {BenchSettings.QuickWarmupSeconds})." };
-        var rate = new Option<double?>("--rate") { Description = $"Open-loop requests per second for every model (default per model: {string.Join(", ", BenchModel.All.Select(m => $"{m.Name} {m.DefaultRate}"))}); 0 skips the open-loop points." };
+        var rate = new Option<double?>("--rate") { Description = $"Open-loop requests per second for every model (default per model: {string.Join(", ", BenchModel.All.Select(m => $"{m.Name} {m.DefaultRate}"))}; quick: 0); 0 skips the open-loop points." };
         var maxOutstanding = new Option<int>("--max_outstanding") { Description = "Open loop: requests in flight at most; a request due beyond that is dropped and counted.", DefaultValueFactory = _ => BenchSettings.DefaultMaxOutstanding };
         var channels = new Option<int>("--grpc_channels") { Description = "gRPC channels (HTTP/2 connections) per point: min(clients, this).", DefaultValueFactory = _ => BenchSettings.DefaultGrpcChannels };
         var batching = new Option<string>("--batching_parameters") { Description = "grid-batching's batching_parameters file content (TF Serving text format).", DefaultValueFactory = _ => BenchSettings.DefaultBatchingParameters };
@@ -73,7 +73,7 @@ public static class BenchCommand
             {
                 return Program.Fail($"--warmup must be in [0, 3600] seconds, got {warmupSeconds.ToString(CultureInfo.InvariantCulture)}");
             }
-            var rateValue = result.GetValue(rate);
+            var rateValue = result.GetValue(rate) ?? (isQuick ? 0 : null);
             if (rateValue is { } r && (!(r >= 0) || r > 1_000_000))
             {
                 return Program.Fail($"--rate must be in [0, 1000000] requests per second, got {r.ToString(CultureInfo.InvariantCulture)}");

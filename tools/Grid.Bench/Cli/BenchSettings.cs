@@ -18,7 +18,9 @@ public sealed record BenchSettings
     public static readonly IReadOnlyList<int> QuickBatchSizes = [1, 16, 64, 256];
     public static readonly IReadOnlyList<int> FullBatchSizes = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
-    public const double QuickDurationSeconds = 1;
+    // Quick: 32 network points of 1 s (warm-up included) plus the ONNX sweep and five start-ups
+    // stay under a minute on 2 cores; open-loop points only when --rate is given.
+    public const double QuickDurationSeconds = 0.75;
     public const double QuickWarmupSeconds = 0.25;
     public const double FullDurationSeconds = 5;
     public const double FullWarmupSeconds = 1;

@@ -97,12 +97,13 @@ public static class LoadGenerator
     /// does; latency runs from each request's due time. At most <paramref name="maxOutstanding"/>
     /// requests are in flight: a request due while that many are outstanding is dropped and
     /// counted. Measured requests still unanswered <see cref="Grace"/> after the schedule ends
-    /// are cancelled and counted as errors.
+    /// (or <paramref name="grace"/>) are cancelled and counted as errors.
     /// </summary>
     public static async Task<LoadResult> RunOpenAsync(
         IPredictClient client, OpenLoopSchedule schedule, int maxOutstanding,
-        LiveCounter live, CancellationToken cancellationToken)
+        LiveCounter live, CancellationToken cancellationToken, TimeSpan? grace = null)
     {
+        var cutoff = grace ?? Grace;
         var recorder = new LatencyRecorder();
         var gate = new object();
         long outstanding = 0;
@@ -115,6 +116,15 @@ public static class LoadGenerator
         void Finish()
         {
             if (Interlocked.Decrement(ref outstanding) == 0 && Volatile.Read(ref issuingDone) == 1)
+            {
+                drained.TrySetResult();
+            }
+        }
+
+        void IssuingDone()
+        {
+            Volatile.Write(ref issuingDone, 1);
+            if (Interlocked.Read(ref outstanding) == 0)
             {
                 drained.TrySetResult();
             }
@@ -139,7 +149,7 @@ public static class LoadGenerator
             catch (Exception e)
             {
                 var message = stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested
-                    ? $"no answer within {Grace.TotalSeconds:0} s after the schedule ended"
+                    ? $"no answer within {cutoff.TotalSeconds:0.#} s after the schedule ended"
                     : Describe(e);
                 if (!cancellationToken.IsCancellationRequested)
                 {
@@ -177,13 +187,11 @@ public static class LoadGenerator
         }
 
         // One dedicated thread keeps the schedule; sends start on it and complete on the pool.
-        Interlocked.Increment(ref outstanding);   // held by the issuer until it is done
         var issuer = new Thread(Issue) { IsBackground = true, Name = "open-loop schedule" };
         issuer.Start();
         await Task.Run(issuer.Join, CancellationToken.None);
-        Volatile.Write(ref issuingDone, 1);
-        Finish();
-        stop.CancelAfter(Grace);
+        IssuingDone();
+        stop.CancelAfter(cutoff);
         await drained.Task;
         cancellationToken.ThrowIfCancellationRequested();
         var (latencies, errors, firstError) = LatencyRecorder.Merge([recorder]);

@@ -13,13 +13,14 @@ namespace Grid.Bench.Cli;
 /// </summary>
 public static class BenchRunner
 {
-    /// <returns>0 when every configuration ran; 1 when one failed (the report says which).</returns>
+    /// <returns>0 when every configuration ran; 1 when one failed (the report says which); 130 when interrupted.</returns>
     public static async Task<int> RunAsync(BenchSettings settings, DateTimeOffset started, CancellationToken cancellationToken)
     {
         var wall = Stopwatch.StartNew();
         var progress = new Progress(settings.PlannedPoints());
         var report = new BenchReport { StartedAt = started, Machine = MachineInfoReader.Read(), Settings = settings.ToRecord() };
         var work = Directory.CreateTempSubdirectory("grid-bench-");
+        var interrupted = false;
         progress.Line($"grid-bench: {(settings.Quick ? "quick" : "full")} run, {settings.PlannedPoints()} points; models {string.Join(",", settings.Models.Select(m => m.Name))}; "
                       + $"configs {string.Join(",", settings.Configs)}; protocols {string.Join(",", settings.Protocols)}; output {settings.OutputDirectory}");
         try
@@ -46,6 +47,14 @@ public static class BenchRunner
                 }
             }
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C: the server of the current configuration is already killed (await using);
+            // keep what was measured so far.
+            interrupted = true;
+            report.Failures.Add(new BenchFailure("run", "interrupted before every point was measured"));
+            progress.Line("interrupted: writing the points measured so far");
+        }
         finally
         {
             try
@@ -70,7 +79,7 @@ public static class BenchRunner
             progress.Line($"failed configuration: {failure.Config}");
         }
         progress.Line($"wrote {Path.Combine(settings.OutputDirectory, ReportWriter.MarkdownFile)}, {ReportWriter.JsonFile} and {ReportWriter.ChartFile} in {report.WallSeconds:0.0} s");
-        return report.Failures.Count == 0 ? 0 : 1;
+        return interrupted ? 130 : report.Failures.Count == 0 ? 0 : 1;
     }
 
     /// <summary>A temporary repository holding only the benchmarked models: TMP/models/NAME/VERSION/...</summary>

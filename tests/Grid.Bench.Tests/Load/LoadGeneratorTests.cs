@@ -90,6 +90,7 @@ public sealed class LoadGeneratorTests
         Assert.Equal(0, result.Errors);
         Assert.Equal(0, result.Dropped);
         Assert.Equal(1000, result.ThroughputRps, 6);
+        Assert.True(result.SendLagP99Ms >= 0);
     }
 
     [Fact]

@@ -80,12 +80,12 @@ public sealed class MarkdownReportTests
     public void Render_OpenLoopPoint_HasItsOwnTable()
     {
         var points = SamplePoints.Complete();
-        points.Add(SamplePoints.Closed(BenchConfigs.Grid, "fashion", 1, 500) with { Mode = BenchModes.Open, Concurrency = null, Rate = 500, Dropped = 2 });
+        points.Add(SamplePoints.Closed(BenchConfigs.Grid, "fashion", 1, 500) with { Mode = BenchModes.Open, Concurrency = null, Rate = 500, Dropped = 2, SendLagP99Ms = 0.05 });
 
         var md = MarkdownReport.Render(SamplePoints.Report(points));
 
         Assert.Contains("## fashion · gRPC · open loop", md);
-        Assert.Contains("| grid | 500 | 500 | 1.000 | 2.000 | 4.000 | 0 | 2 |", md);
+        Assert.Contains("| grid | 500 | 500 | 1.000 | 2.000 | 4.000 | 0.050 | 0 | 2 |", md);
     }
 
     [Fact]

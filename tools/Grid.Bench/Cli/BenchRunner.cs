@@ -213,5 +213,6 @@ public static class BenchRunner
         Errors = r.Errors,
         Dropped = r.Dropped,
         FirstError = r.FirstError,
+        SendLagP99Ms = r.SendLagP99Ms,
     };
 }

@@ -12,7 +12,8 @@ public sealed record LoadResult(
     long Errors,
     long Dropped,
     string? FirstError,
-    LatencySummary Latency)
+    LatencySummary Latency,
+    double? SendLagP99Ms = null)
 {
     public double ThroughputRps => MeasuredSeconds > 0 ? Successes / MeasuredSeconds : 0;
 }
@@ -166,6 +167,7 @@ public static class LoadGenerator
         }
 
         var start = 0L;
+        var lags = new List<double>();   // how late each measured request left: written by the issuer only
         void Issue()
         {
             start = Stopwatch.GetTimestamp();
@@ -173,6 +175,10 @@ public static class LoadGenerator
             {
                 var due = start + (long)(schedule.DueSeconds(i) * f);
                 SleepUntil(due);
+                if (schedule.IsMeasured(i))
+                {
+                    lags.Add(Stopwatch.GetElapsedTime(due).TotalMilliseconds);
+                }
                 if (Interlocked.Read(ref outstanding) >= maxOutstanding)
                 {
                     if (schedule.IsMeasured(i))
@@ -195,7 +201,8 @@ public static class LoadGenerator
         await drained.Task;
         cancellationToken.ThrowIfCancellationRequested();
         var (latencies, errors, firstError) = LatencyRecorder.Merge([recorder]);
-        return new LoadResult(schedule.DurationSeconds, latencies.Length, errors, dropped, firstError, LatencySummary.FromUnsorted(latencies));
+        return new LoadResult(schedule.DurationSeconds, latencies.Length, errors, dropped, firstError, LatencySummary.FromUnsorted(latencies),
+            LatencySummary.FromUnsorted(lags.ToArray()).P99Ms);
     }
 
     /// <summary>Sleeps the calling thread until <paramref name="timestamp"/>, to within about 0.1 ms on Linux.</summary>

@@ -86,6 +86,13 @@ public sealed record BenchPoint
     /// <summary>Open loop: scheduled requests not sent because too many were outstanding.</summary>
     public long Dropped { get; init; }
 
+    /// <summary>
+    /// Open loop: p99 of how late the sender issued measured requests after their due time
+    /// (already included in the latencies); a large value means the load generator, not the
+    /// server, fell behind.
+    /// </summary>
+    public double? SendLagP99Ms { get; init; }
+
     /// <summary>The first error's message, so a failing point says why.</summary>
     public string? FirstError { get; init; }
 

@@ -19,6 +19,10 @@ public static class BenchRunner
         var wall = Stopwatch.StartNew();
         var progress = new Progress(settings.PlannedPoints());
         var report = new BenchReport { StartedAt = started, Machine = MachineInfoReader.Read(), Settings = settings.ToRecord() };
+        if (MachineInfoReader.LooksBusy(report.Machine))
+        {
+            progress.Line($"warning: the machine is already busy (load average {report.Machine.LoadAverageAtStart} on {report.Machine.CpuCount} CPUs); every figure will be skewed");
+        }
         var work = Directory.CreateTempSubdirectory("grid-bench-");
         var interrupted = false;
         progress.Line($"grid-bench: {(settings.Quick ? "quick" : "full")} run, {settings.PlannedPoints()} points; models {string.Join(",", settings.Models.Select(m => m.Name))}; "

@@ -15,7 +15,27 @@ public static class MachineInfoReader
         Dotnet = RuntimeInformation.FrameworkDescription,
         Commit = Commit(),
         OnnxRuntime = OnnxRuntimeVersion(),
+        LoadAverageAtStart = LoadAverage(),
     };
+
+    /// <summary>"0.12 0.30 0.41" from /proc/loadavg; null where there is none.</summary>
+    public static string? LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>True when the 1-minute load average already exceeds half the CPUs before anything runs.</summary>
+    public static bool LooksBusy(MachineInfo machine) =>
+        machine.LoadAverageAtStart is { } load
+        && double.TryParse(load.Split(' ')[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var oneMinute)
+        && oneMinute > machine.CpuCount / 2.0;
 
     private static string? CpuModel()
     {

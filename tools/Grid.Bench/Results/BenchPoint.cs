@@ -117,6 +117,9 @@ public sealed record MachineInfo
     public string Dotnet { get; init; } = "";
     public string? Commit { get; init; }
     public string? OnnxRuntime { get; init; }
+
+    /// <summary>/proc/loadavg's 1, 5 and 15 minute averages before the run: other work on the machine skews every figure.</summary>
+    public string? LoadAverageAtStart { get; init; }
 }
 
 /// <summary>How the run was set up, recorded with the results.</summary>

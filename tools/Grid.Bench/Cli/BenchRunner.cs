@@ -21,7 +21,7 @@ public static class BenchRunner
         var report = new BenchReport { StartedAt = started, Machine = MachineInfoReader.Read(), Settings = settings.ToRecord() };
         if (MachineInfoReader.LooksBusy(report.Machine))
         {
-            progress.Line($"warning: the machine is already busy (load average {report.Machine.LoadAverageAtStart} on {report.Machine.CpuCount} CPUs); every figure will be skewed");
+            progress.Line($"warning: the machine was already {report.Machine.CpuBusyBeforeRun:P0} busy before the run; every figure will be skewed");
         }
         var work = Directory.CreateTempSubdirectory("grid-bench-");
         var interrupted = false;

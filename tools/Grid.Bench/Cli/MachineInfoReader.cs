@@ -15,27 +15,52 @@ public static class MachineInfoReader
         Dotnet = RuntimeInformation.FrameworkDescription,
         Commit = Commit(),
         OnnxRuntime = OnnxRuntimeVersion(),
-        LoadAverageAtStart = LoadAverage(),
+        CpuBusyBeforeRun = CpuBusy(TimeSpan.FromMilliseconds(500)),
     };
 
-    /// <summary>"0.12 0.30 0.41" from /proc/loadavg; null where there is none.</summary>
-    public static string? LoadAverage()
+    /// <summary>
+    /// Busy share of all CPUs over <paramref name="window"/>, from two readings of /proc/stat's
+    /// "cpu" line (everything but idle and iowait counts as busy, steal included); null off Linux.
+    /// </summary>
+    public static double? CpuBusy(TimeSpan window)
+    {
+        var first = ReadCpuTicks();
+        if (first is null)
+        {
+            return null;
+        }
+        Thread.Sleep(window);
+        var second = ReadCpuTicks();
+        if (second is null)
+        {
+            return null;
+        }
+        var total = second.Value.Total - first.Value.Total;
+        var idle = second.Value.Idle - first.Value.Idle;
+        return total <= 0 ? null : Math.Clamp(1 - (double)idle / total, 0, 1);
+    }
+
+    private static (long Total, long Idle)? ReadCpuTicks()
     {
         try
         {
-            return File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
+            if (!File.Exists("/proc/stat"))
+            {
+                return null;
+            }
+            var line = File.ReadLines("/proc/stat").First();
+            // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest is already in user)
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(long.Parse).ToArray();
+            return (fields.Sum(), fields[3] + fields[4]);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or FormatException or InvalidOperationException or IndexOutOfRangeException)
         {
             return null;
         }
     }
 
-    /// <summary>True when the 1-minute load average already exceeds half the CPUs before anything runs.</summary>
-    public static bool LooksBusy(MachineInfo machine) =>
-        machine.LoadAverageAtStart is { } load
-        && double.TryParse(load.Split(' ')[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var oneMinute)
-        && oneMinute > machine.CpuCount / 2.0;
+    /// <summary>True when more than a quarter of the CPU time was already taken before the run.</summary>
+    public static bool LooksBusy(MachineInfo machine) => machine.CpuBusyBeforeRun > 0.25;
 
     private static string? CpuModel()
     {

@@ -118,8 +118,12 @@ public sealed record MachineInfo
     public string? Commit { get; init; }
     public string? OnnxRuntime { get; init; }
 
-    /// <summary>/proc/loadavg's 1, 5 and 15 minute averages before the run: other work on the machine skews every figure.</summary>
-    public string? LoadAverageAtStart { get; init; }
+    /// <summary>
+    /// Share of the machine's CPU time (0–1) that was busy, or stolen by the hypervisor, in
+    /// the half second before the run started, while the benchmark itself was idle: other
+    /// work on the machine skews every figure.
+    /// </summary>
+    public double? CpuBusyBeforeRun { get; init; }
 }
 
 /// <summary>How the run was set up, recorded with the results.</summary>

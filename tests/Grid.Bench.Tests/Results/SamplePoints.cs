@@ -1,0 +1,78 @@
+using Grid.Bench.Results;
+
+namespace Grid.Bench.Tests.Results;
+
+/// <summary>Hand-made points and reports for the pure renderers and calculators.</summary>
+internal static class SamplePoints
+{
+    public static BenchPoint Closed(string config, string model, int concurrency, double rps, double p50 = 1, long errors = 0) => new()
+    {
+        Config = config,
+        Model = model,
+        Protocol = BenchProtocols.Grpc,
+        Mode = BenchModes.Closed,
+        Concurrency = concurrency,
+        DurationSeconds = 1,
+        Requests = (long)rps,
+        ThroughputRps = rps,
+        SamplesPerSecond = rps,
+        P50Ms = rps > 0 ? p50 : null,
+        P90Ms = rps > 0 ? p50 * 2 : null,
+        P99Ms = rps > 0 ? p50 * 4 : null,
+        Errors = errors,
+        FirstError = errors > 0 ? "gRPC Unavailable: queue full" : null,
+    };
+
+    public static BenchPoint Onnx(string model, int batch, double samplesPerSecond) => new()
+    {
+        Config = BenchConfigs.Onnx,
+        Model = model,
+        Protocol = BenchProtocols.InProcess,
+        Mode = BenchModes.Batch,
+        BatchSize = batch,
+        DurationSeconds = 1,
+        Requests = (long)(samplesPerSecond / batch),
+        ThroughputRps = samplesPerSecond / batch,
+        SamplesPerSecond = samplesPerSecond,
+        P50Ms = 1000.0 * batch / samplesPerSecond,
+        P90Ms = 1000.0 * batch / samplesPerSecond,
+        P99Ms = 1000.0 * batch / samplesPerSecond,
+    };
+
+    /// <summary>Every point the five ratios need.</summary>
+    public static List<BenchPoint> Complete() =>
+    [
+        Onnx("convnet", 1, 200),
+        Onnx("convnet", 16, 500),
+        Onnx("convnet", 64, 450),
+        Closed(BenchConfigs.GridBatching, "convnet", 64, 420),
+        Closed(BenchConfigs.Empty, "fashion", 64, 10_000),
+        Closed(BenchConfigs.Minimal, "fashion", 64, 5_000),
+        Closed(BenchConfigs.Grid, "fashion", 64, 4_000),
+        Closed(BenchConfigs.GridBatching, "fashion", 64, 7_000),
+        Closed(BenchConfigs.Minimal, "fashion", 1, 3_000, p50: 0.2),
+        Closed(BenchConfigs.Grid, "fashion", 1, 2_000, p50: 0.4),
+    ];
+
+    public static BenchReport Report(List<BenchPoint> points, params BenchFailure[] failures) => new()
+    {
+        StartedAt = new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero),
+        WallSeconds = 42,
+        Machine = new MachineInfo { CpuCount = 2, Os = "Linux", Dotnet = ".NET 10.0.0", Commit = "abc1234" },
+        Settings = new RunSettings
+        {
+            Quick = true,
+            Models = ["fashion", "convnet"],
+            Configs = BenchConfigs.All,
+            Protocols = [BenchProtocols.Grpc],
+            Concurrency = [1, 64],
+            BatchSizes = [1, 16, 64],
+            DurationSeconds = 1,
+            WarmupSeconds = 0.25,
+            GrpcChannels = 4,
+        },
+        Points = points,
+        Failures = failures.ToList(),
+        Ratios = RatioCalculator.Compute(points),
+    };
+}

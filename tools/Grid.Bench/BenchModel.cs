@@ -1,0 +1,23 @@
+namespace Grid.Bench;
+
+/// <summary>
+/// A model the benchmark knows how to drive: where its version directory lives under the
+/// examples, its float input (batch dimension first, then <see cref="Dims"/>) and its output.
+/// </summary>
+public sealed record BenchModel(string Name, long Version, string Input, long[] Dims, string Output, double DefaultRate)
+{
+    /// <summary>MLP 784-256-10 on Fashion-MNIST images: overhead-bound.</summary>
+    public static readonly BenchModel Fashion = new("fashion", 2, "images", [784], "scores", DefaultRate: 500);
+
+    /// <summary>A small convolutional net on 3×64×64 images: compute-bound.</summary>
+    public static readonly BenchModel Convnet = new("convnet", 1, "images", [3, 64, 64], "scores", DefaultRate: 50);
+
+    public static readonly IReadOnlyList<BenchModel> All = [Fashion, Convnet];
+
+    public static BenchModel? Find(string name) => All.FirstOrDefault(m => m.Name == name);
+
+    /// <summary>The version directory under an examples repository, e.g. <c>examples/models/fashion/2</c>.</summary>
+    public string VersionDirectory(string examples) => Path.Combine(examples, Name, Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public string ModelFile(string examples) => Path.Combine(VersionDirectory(examples), "model.onnx");
+}

@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Globalization;
+using Grid.Bench.Results;
+
+namespace Grid.Bench.Cli;
+
+/// <summary>The root command: parses and validates the options, then runs <see cref="BenchRunner"/>.</summary>
+public static class BenchCommand
+{
+    public static RootCommand Create()
+    {
+        var quick = new Option<bool>("--quick") { Description = "Short points and fewer of them: a smoke run in under a minute." };
+        var models = new Option<string>("--models") { Description = $"Models to drive, comma-separated: {string.Join(", ", BenchModel.All.Select(m => m.Name))}.", DefaultValueFactory = _ => string.Join(",", BenchModel.All.Select(m => m.Name)) };
+        var configs = new Option<string>("--configs") { Description = $"Configurations, comma-separated: {string.Join(", ", BenchConfigs.All)}.", DefaultValueFactory = _ => string.Join(",", BenchConfigs.All) };
+        var protocols = new Option<string>("--protocols") { Description = "Protocols, comma-separated: grpc, rest.", DefaultValueFactory = _ => string.Join(",", BenchProtocols.Network) };
+        var concurrency = new Option<string?>("--concurrency") { Description = $"Closed-loop client counts, comma-separated (default {string.Join(",", BenchSettings.FullConcurrency)}; quick {string.Join(",", BenchSettings.QuickConcurrency)})." };
+        var batchSizes = new Option<string?>("--batch_sizes") { Description = $"Raw ONNX batch sizes (default {string.Join(",", BenchSettings.FullBatchSizes)}; quick {string.Join(",", BenchSettings.QuickBatchSizes)})." };
+        var duration = new Option<double?>("--duration") { Description = $"Measured seconds per point (default {BenchSettings.FullDurationSeconds}; quick {BenchSettings.QuickDurationSeconds})." };
+        var warmup = new Option<double?>("--warmup") { Description = $"Warm-up seconds before each point (default {BenchSettings.FullWarmupSeconds}; quick {BenchSettings.QuickWarmupSeconds})." };
+        var rate = new Option<double?>("--rate") { Description = $"Open-loop requests per second for every model (default per model: {string.Join(", ", BenchModel.All.Select(m => $"{m.Name} {m.DefaultRate}"))}; quick: 0); 0 skips the open-loop points." };
+        var maxOutstanding = new Option<int>("--max_outstanding") { Description = "Open loop: requests in flight at most; a request due beyond that is dropped and counted.", DefaultValueFactory = _ => BenchSettings.DefaultMaxOutstanding };
+        var channels = new Option<int>("--grpc_channels") { Description = "gRPC channels (HTTP/2 connections) per point: min(clients, this).", DefaultValueFactory = _ => BenchSettings.DefaultGrpcChannels };
+        var batching = new Option<string>("--batching_parameters") { Description = "grid-batching's batching_parameters file content (TF Serving text format).", DefaultValueFactory = _ => BenchSettings.DefaultBatchingParameters };
+        var output = new Option<string?>("--out") { Description = "Output folder (default artifacts/bench/<timestamp>/)." };
+        var examples = new Option<string?>("--examples") { Description = "Model repository to copy the models from (default examples/models)." };
+        var gridDll = new Option<string?>("--grid_dll") { Description = "The grid executable to benchmark (default: the grid.dll built with grid-bench)." };
+        var startTimeout = new Option<double>("--start_timeout") { Description = "Seconds a server may take to report its models AVAILABLE.", DefaultValueFactory = _ => 120 };
+
+        var root = new RootCommand("grid-bench: batch-1 Predict throughput and latency of Grid against raw ONNX Runtime, an empty gRPC server and a minimal hand-written server.")
+        {
+            quick, models, configs, protocols, concurrency, batchSizes, duration, warmup, rate, maxOutstanding, channels, batching,
+            output, examples, gridDll, startTimeout,
+            Servers.ServerCommand.Create(),
+        };
+        root.SetAction(async (result, cancellationToken) =>
+        {
+            var isQuick = result.GetValue(quick);
+            var started = DateTimeOffset.Now;
+            var (modelNames, error) = BenchSettings.ParseNames("--models", result.GetValue(models)!, BenchModel.All.Select(m => m.Name).ToList());
+            if (error is not null)
+            {
+                return Program.Fail(error);
+            }
+            (var configNames, error) = BenchSettings.ParseNames("--configs", result.GetValue(configs)!, BenchConfigs.All);
+            if (error is not null)
+            {
+                return Program.Fail(error);
+            }
+            (var protocolNames, error) = BenchSettings.ParseNames("--protocols", result.GetValue(protocols)!, BenchProtocols.Network);
+            if (error is not null)
+            {
+                return Program.Fail(error);
+            }
+            var concurrencyText = result.GetValue(concurrency) ?? string.Join(",", isQuick ? BenchSettings.QuickConcurrency : BenchSettings.FullConcurrency);
+            (var concurrencyValues, error) = BenchSettings.ParseInts("--concurrency", concurrencyText, 10_000);
+            if (error is not null)
+            {
+                return Program.Fail(error);
+            }
+            var batchText = result.GetValue(batchSizes) ?? string.Join(",", isQuick ? BenchSettings.QuickBatchSizes : BenchSettings.FullBatchSizes);
+            (var batchValues, error) = BenchSettings.ParseInts("--batch_sizes", batchText, 65_536);
+            if (error is not null)
+            {
+                return Program.Fail(error);
+            }
+            var durationSeconds = result.GetValue(duration) ?? (isQuick ? BenchSettings.QuickDurationSeconds : BenchSettings.FullDurationSeconds);
+            if (!(durationSeconds > 0) || durationSeconds > 3600)
+            {
+                return Program.Fail($"--duration must be in (0, 3600] seconds, got {durationSeconds.ToString(CultureInfo.InvariantCulture)}");
+            }
+            var warmupSeconds = result.GetValue(warmup) ?? (isQuick ? BenchSettings.QuickWarmupSeconds : BenchSettings.FullWarmupSeconds);
+            if (!(warmupSeconds >= 0) || warmupSeconds > 3600)
+            {
+                return Program.Fail($"--warmup must be in [0, 3600] seconds, got {warmupSeconds.ToString(CultureInfo.InvariantCulture)}");
+            }
+            var rateValue = result.GetValue(rate) ?? (isQuick ? 0 : null);
+            if (rateValue is { } r && (!(r >= 0) || r > 1_000_000))
+            {
+                return Program.Fail($"--rate must be in [0, 1000000] requests per second, got {r.ToString(CultureInfo.InvariantCulture)}");
+            }
+            if (result.GetValue(maxOutstanding) < 1)
+            {
+                return Program.Fail($"--max_outstanding must be at least 1, got {result.GetValue(maxOutstanding)}");
+            }
+            if (result.GetValue(channels) is < 1 or > 1024)
+            {
+                return Program.Fail($"--grpc_channels must be between 1 and 1024, got {result.GetValue(channels)}");
+            }
+            var timeout = result.GetValue(startTimeout);
+            if (!(timeout > 0))
+            {
+                return Program.Fail($"--start_timeout must be positive, got {timeout.ToString(CultureInfo.InvariantCulture)}");
+            }
+            var examplesDir = result.GetValue(examples) ?? Locations.DefaultExamples();
+            var selected = modelNames!.Select(n => BenchModel.Find(n)!).ToList();
+            foreach (var m in selected)
+            {
+                if (!File.Exists(m.ModelFile(examplesDir)))
+                {
+                    return Program.Fail($"model {m.Name} not found: no {m.ModelFile(examplesDir)}");
+                }
+            }
+            var needsGrid = configNames!.Any(c => c is BenchConfigs.Grid or BenchConfigs.GridBatching);
+            var grid = result.GetValue(gridDll) ?? Locations.FindGridDll();
+            if (needsGrid && (grid is null || !File.Exists(grid)))
+            {
+                return Program.Fail(grid is null ? "grid.dll not found; build src/Silo or pass --grid_dll" : $"--grid_dll '{grid}' does not exist");
+            }
+            var settings = new BenchSettings
+            {
+                Quick = isQuick,
+                Models = selected,
+                Configs = configNames!,
+                Protocols = protocolNames!,
+                Concurrency = concurrencyValues!,
+                BatchSizes = batchValues!,
+                DurationSeconds = durationSeconds,
+                WarmupSeconds = warmupSeconds,
+                Rate = rateValue,
+                MaxOutstanding = result.GetValue(maxOutstanding),
+                GrpcChannels = result.GetValue(channels),
+                BatchingParameters = result.GetValue(batching)!,
+                OutputDirectory = Path.GetFullPath(result.GetValue(output) ?? Locations.DefaultOutput(started)),
+                Examples = Path.GetFullPath(examplesDir),
+                GridDll = grid is null ? "" : Path.GetFullPath(grid),
+                StartTimeout = TimeSpan.FromSeconds(timeout),
+            };
+            return await BenchRunner.RunAsync(settings, started, cancellationToken);
+        });
+        return root;
+    }
+}

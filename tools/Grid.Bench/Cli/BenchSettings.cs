@@ -1,0 +1,129 @@
+using System.Globalization;
+using Grid.Bench.Results;
+
+namespace Grid.Bench.Cli;
+
+/// <summary>One run's settings, after defaults for the mode are applied and the options validated.</summary>
+public sealed record BenchSettings
+{
+    /// <summary>TF Serving's batching_parameters text format; written to a temp file for grid-batching.</summary>
+    public const string DefaultBatchingParameters =
+        "max_batch_size { value: 64 }\nbatch_timeout_micros { value: 0 }\nmax_enqueued_batches { value: 100 }\nnum_batch_threads { value: 1 }\n";
+
+    public const int DefaultGrpcChannels = 4;
+    public const int DefaultMaxOutstanding = 1024;
+
+    public static readonly IReadOnlyList<int> QuickConcurrency = [1, 64];
+    public static readonly IReadOnlyList<int> FullConcurrency = [1, 4, 16, 64, 128];
+    public static readonly IReadOnlyList<int> QuickBatchSizes = [1, 16, 64, 256];
+    public static readonly IReadOnlyList<int> FullBatchSizes = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+    // Quick: 32 network points of 1 s (warm-up included) plus the ONNX sweep and five start-ups
+    // stay under a minute on 2 cores; open-loop points only when --rate is given.
+    public const double QuickDurationSeconds = 0.75;
+    public const double QuickWarmupSeconds = 0.25;
+    public const double FullDurationSeconds = 5;
+    public const double FullWarmupSeconds = 1;
+
+    public bool Quick { get; init; }
+    public required IReadOnlyList<BenchModel> Models { get; init; }
+    public required IReadOnlyList<string> Configs { get; init; }
+    public required IReadOnlyList<string> Protocols { get; init; }
+    public required IReadOnlyList<int> Concurrency { get; init; }
+    public required IReadOnlyList<int> BatchSizes { get; init; }
+
+    /// <summary>Measured seconds per point (network points and raw ONNX batch sizes alike).</summary>
+    public double DurationSeconds { get; init; }
+
+    /// <summary>Unmeasured seconds before each point.</summary>
+    public double WarmupSeconds { get; init; }
+
+    /// <summary>Open-loop rate for every model; null: each model's default; 0: no open-loop points.</summary>
+    public double? Rate { get; init; }
+    public int MaxOutstanding { get; init; } = DefaultMaxOutstanding;
+    public int GrpcChannels { get; init; } = DefaultGrpcChannels;
+    public string BatchingParameters { get; init; } = DefaultBatchingParameters;
+    public required string OutputDirectory { get; init; }
+    public required string Examples { get; init; }
+    public required string GridDll { get; init; }
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    public double RateFor(BenchModel model) => Rate ?? model.DefaultRate;
+
+    public RunSettings ToRecord() => new()
+    {
+        Quick = Quick,
+        Models = Models.Select(m => m.Name).ToList(),
+        Configs = Configs,
+        Protocols = Protocols,
+        Concurrency = Concurrency,
+        BatchSizes = BatchSizes,
+        DurationSeconds = DurationSeconds,
+        WarmupSeconds = WarmupSeconds,
+        OpenLoopRates = Models.ToDictionary(m => m.Name, RateFor),
+        MaxOutstanding = MaxOutstanding,
+        GrpcChannels = GrpcChannels,
+        BatchingParameters = BatchingParameters,
+    };
+
+    /// <summary>Points the run will measure, for the progress counter.</summary>
+    public int PlannedPoints()
+    {
+        var onnx = Configs.Contains(BenchConfigs.Onnx) ? Models.Count * BatchSizes.Count : 0;
+        var servers = Configs.Count(c => c != BenchConfigs.Onnx);
+        var perProtocol = Models.Sum(m => Concurrency.Count + (RateFor(m) > 0 ? 1 : 0));
+        return onnx + servers * Protocols.Count * perProtocol;
+    }
+
+    /// <summary>Parses "a,b,c" into the known names, or says which is unknown.</summary>
+    public static (List<string>? Values, string? Error) ParseNames(string option, string text, IReadOnlyList<string> known)
+    {
+        var values = Split(text);
+        if (values.Count == 0)
+        {
+            return (null, $"{option} needs at least one of {string.Join(", ", known)}");
+        }
+        foreach (var v in values)
+        {
+            if (!known.Contains(v))
+            {
+                return (null, $"{option}: unknown '{v}' (expected some of {string.Join(", ", known)})");
+            }
+        }
+        return (values.Distinct().OrderBy(v => IndexOf(known, v)).ToList(), null);
+    }
+
+    /// <summary>Parses "1,4,16" into distinct ascending positive integers no larger than <paramref name="max"/>.</summary>
+    public static (List<int>? Values, string? Error) ParseInts(string option, string text, int max)
+    {
+        var values = new List<int>();
+        foreach (var part in Split(text))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v < 1 || v > max)
+            {
+                return (null, $"{option}: '{part}' is not an integer between 1 and {max}");
+            }
+            values.Add(v);
+        }
+        if (values.Count == 0)
+        {
+            return (null, $"{option} needs at least one value");
+        }
+        return (values.Distinct().Order().ToList(), null);
+    }
+
+    private static List<string> Split(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+
+    private static int IndexOf(IReadOnlyList<string> list, string value)
+    {
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] == value)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

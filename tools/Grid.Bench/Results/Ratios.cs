@@ -1,0 +1,129 @@
+using System.Globalization;
+
+namespace Grid.Bench.Results;
+
+/// <summary>
+/// One ratio the project reports, computed from the points of a single run. <see cref="Value"/>
+/// is null (and <see cref="Missing"/> says why) when a point it needs was not measured or had
+/// no successful answer.
+/// </summary>
+public sealed record Ratio
+{
+    public required string Id { get; init; }
+    public required string Description { get; init; }
+    public double? Value { get; init; }
+
+    /// <summary>"&gt;=" or "&lt;=".</summary>
+    public required string Comparison { get; init; }
+    public required double Target { get; init; }
+    public double? Numerator { get; init; }
+    public double? Denominator { get; init; }
+    public string? Missing { get; init; }
+
+    public bool? Met => Value is not { } v ? null : Comparison == ">=" ? v >= Target : v <= Target;
+
+    /// <summary>One Markdown list line, e.g. "fashion, 64 gRPC clients: ... = 1.62 (target ≥ 1.5: met)".</summary>
+    public string ToLine()
+    {
+        var target = $"target {(Comparison == ">=" ? "≥" : "≤")} {Target.ToString("0.##", CultureInfo.InvariantCulture)}";
+        if (Value is not { } v)
+        {
+            return $"{Description} = n/a ({target}; {Missing})";
+        }
+        var inputs = $"{Format(Numerator)} ÷ {Format(Denominator)}";
+        return $"{Description} = **{v.ToString("0.00", CultureInfo.InvariantCulture)}** ({inputs}; {target}: {(Met == true ? "met" : "NOT met")})";
+    }
+
+    private static string Format(double? x) => x switch
+    {
+        null => "?",
+        < 100 => x.Value.ToString("0.###", CultureInfo.InvariantCulture),
+        _ => x.Value.ToString("#,0", CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>The ratios the project tracks (docs/benchmarks.md), computed from one run's points. Pure.</summary>
+public static class RatioCalculator
+{
+    public const int ThroughputConcurrency = 64;
+    public const int LatencyConcurrency = 1;
+
+    public static List<Ratio> Compute(IReadOnlyList<BenchPoint> points)
+    {
+        var ratios = new List<Ratio>();
+
+        // Compute-bound model: how close batching gets to what ONNX Runtime does with whole batches.
+        var convnetBatching = Closed(points, BenchConfigs.GridBatching, "convnet", BenchProtocols.Grpc, ThroughputConcurrency);
+        var bestOnnx = points
+            .Where(p => p.Config == BenchConfigs.Onnx && p.Model == "convnet" && p.Errors == 0 && p.SamplesPerSecond > 0)
+            .MaxBy(p => p.SamplesPerSecond);
+        ratios.Add(Divide(
+            "convnet_batching_vs_onnx",
+            $"convnet, {ThroughputConcurrency} concurrent gRPC clients: grid-batching samples/s ÷ raw ONNX samples/s at its best batch size{(bestOnnx is null ? "" : $" ({bestOnnx.BatchSize})")}",
+            ">=", 0.8,
+            Throughput(convnetBatching, $"grid-batching convnet gRPC c={ThroughputConcurrency}"),
+            bestOnnx is null ? (null, "no raw ONNX convnet point") : (bestOnnx.SamplesPerSecond, null)));
+
+        // Overhead-bound model: batching against the alternatives at the same load.
+        var fashionBatching = Throughput(
+            Closed(points, BenchConfigs.GridBatching, "fashion", BenchProtocols.Grpc, ThroughputConcurrency),
+            $"grid-batching fashion gRPC c={ThroughputConcurrency}");
+        foreach (var (other, target) in new[] { (BenchConfigs.Grid, 1.5), (BenchConfigs.Minimal, 1.2), (BenchConfigs.Empty, 0.5) })
+        {
+            ratios.Add(Divide(
+                $"fashion_batching_vs_{other}",
+                $"fashion, {ThroughputConcurrency} concurrent gRPC clients: grid-batching ÷ {other} samples/s",
+                ">=", target,
+                fashionBatching,
+                Throughput(Closed(points, other, "fashion", BenchProtocols.Grpc, ThroughputConcurrency), $"{other} fashion gRPC c={ThroughputConcurrency}")));
+        }
+
+        // One client: Grid's per-request overhead against the hand-written server.
+        ratios.Add(Divide(
+            "fashion_grid_p50_vs_minimal",
+            $"fashion, concurrency {LatencyConcurrency} (gRPC): grid p50 ÷ minimal p50 latency",
+            "<=", 1.5,
+            P50(Closed(points, BenchConfigs.Grid, "fashion", BenchProtocols.Grpc, LatencyConcurrency), $"grid fashion gRPC c={LatencyConcurrency}"),
+            P50(Closed(points, BenchConfigs.Minimal, "fashion", BenchProtocols.Grpc, LatencyConcurrency), $"minimal fashion gRPC c={LatencyConcurrency}")));
+        return ratios;
+    }
+
+    private static BenchPoint? Closed(IReadOnlyList<BenchPoint> points, string config, string model, string protocol, int concurrency) =>
+        points.FirstOrDefault(p => p.Config == config && p.Model == model && p.Protocol == protocol
+                                   && p.Mode == BenchModes.Closed && p.Concurrency == concurrency);
+
+    private static (double? Value, string? Missing) Throughput(BenchPoint? p, string what) => p switch
+    {
+        null => (null, $"no {what} point"),
+        { SamplesPerSecond: <= 0 } => (null, $"{what} had no successful answer"),
+        _ => (p.SamplesPerSecond, null),
+    };
+
+    private static (double? Value, string? Missing) P50(BenchPoint? p, string what) => p switch
+    {
+        null => (null, $"no {what} point"),
+        { P50Ms: null } => (null, $"{what} had no successful answer"),
+        _ => (p.P50Ms, null),
+    };
+
+    private static Ratio Divide(string id, string description, string comparison, double target,
+        (double? Value, string? Missing) numerator, (double? Value, string? Missing) denominator)
+    {
+        var missing = numerator.Missing ?? denominator.Missing;
+        if (missing is null && denominator.Value is <= 0)
+        {
+            missing = "the denominator is zero";
+        }
+        return new Ratio
+        {
+            Id = id,
+            Description = description,
+            Comparison = comparison,
+            Target = target,
+            Numerator = numerator.Value,
+            Denominator = denominator.Value,
+            Value = missing is null ? numerator.Value!.Value / denominator.Value!.Value : null,
+            Missing = missing,
+        };
+    }
+}

@@ -180,7 +180,7 @@ public static class BenchRunner
                 }
                 return ServerProcess.Start($"grid serve ({config})", settings.GridDll,
                     (grpc, rest) => ["serve", "--model_repository", repository, "--file_system_poll_wait_seconds", "0",
-                                     "--rest_api_port", $"{rest}", "--port", $"{grpc}", "--host", "127.0.0.1", .. batching], work);
+                                     "--rest_api_port", $"{rest}", "--port", $"{grpc}", "--host", "127.0.0.1", .. settings.GridArgs, .. batching], work);
             default:
                 throw new ArgumentOutOfRangeException(nameof(config), config, "Not a server configuration");
         }

@@ -8,7 +8,7 @@ public sealed record BenchSettings
 {
     /// <summary>TF Serving's batching_parameters text format; written to a temp file for grid-batching.</summary>
     public const string DefaultBatchingParameters =
-        "max_batch_size { value: 64 }\nbatch_timeout_micros { value: 0 }\nmax_enqueued_batches { value: 100 }\nnum_batch_threads { value: 1 }\n";
+        "max_batch_size { value: 32 }\nbatch_timeout_micros { value: 0 }\nmax_enqueued_batches { value: 100 }\nnum_batch_threads { value: 1 }\n";
 
     public const int DefaultGrpcChannels = 4;
     public const int DefaultMaxOutstanding = 1024;
@@ -43,6 +43,9 @@ public sealed record BenchSettings
     public int MaxOutstanding { get; init; } = DefaultMaxOutstanding;
     public int GrpcChannels { get; init; } = DefaultGrpcChannels;
     public string BatchingParameters { get; init; } = DefaultBatchingParameters;
+
+    /// <summary>Extra <c>grid serve</c> flags for both Grid configurations.</summary>
+    public IReadOnlyList<string> GridArgs { get; init; } = [];
     public required string OutputDirectory { get; init; }
     public required string Examples { get; init; }
     public required string GridDll { get; init; }
@@ -64,6 +67,7 @@ public sealed record BenchSettings
         MaxOutstanding = MaxOutstanding,
         GrpcChannels = GrpcChannels,
         BatchingParameters = BatchingParameters,
+        GridArgs = GridArgs,
     };
 
     /// <summary>Points the run will measure, for the progress counter.</summary>

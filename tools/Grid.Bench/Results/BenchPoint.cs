@@ -141,6 +141,9 @@ public sealed record RunSettings
     public int MaxOutstanding { get; init; }
     public int GrpcChannels { get; init; }
     public string BatchingParameters { get; init; } = "";
+
+    /// <summary>Extra <c>grid serve</c> flags both Grid configurations ran with.</summary>
+    public IReadOnlyList<string> GridArgs { get; init; } = [];
 }
 
 /// <summary>Everything one run produced: written as results.json, rendered as results.md and throughput.png.</summary>

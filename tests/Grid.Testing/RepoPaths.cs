@@ -18,22 +18,24 @@ public static class RepoPaths
     public static string Fixtures => Path.GetFullPath(Path.Combine(Root, "..", "shared", "fixtures", "tf-serving-testdata"));
 
     /// <summary>The built <c>grid</c> executable (grid.dll) of the same configuration as the tests.</summary>
-    public static string GridDll
+    public static string GridDll => BuiltDll(Path.Combine("src", "Silo"), "grid.dll");
+
+    /// <summary>The built <c>grid-bench</c> tool of the same configuration as the tests.</summary>
+    public static string BenchDll => BuiltDll(Path.Combine("tools", "Grid.Bench"), "grid-bench.dll");
+
+    private static string BuiltDll(string project, string file)
     {
-        get
-        {
 #if DEBUG
-            const string configuration = "Debug";
+        const string configuration = "Debug";
 #else
-            const string configuration = "Release";
+        const string configuration = "Release";
 #endif
-            var path = Path.Combine(Root, "src", "Silo", "bin", configuration, "net10.0", "grid.dll");
-            if (!File.Exists(path))
-            {
-                throw new FileNotFoundException($"grid.dll not built at {path}; build src/Silo in {configuration} first.");
-            }
-            return path;
+        var path = Path.Combine(Root, project, "bin", configuration, "net10.0", file);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{file} not built at {path}; build {project} in {configuration} first.");
         }
+        return path;
     }
 
     private static string FindRoot()

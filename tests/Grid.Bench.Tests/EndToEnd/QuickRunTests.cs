@@ -17,20 +17,7 @@ public sealed class QuickRunTests(ITestOutputHelper output)
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(180);
     private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
-    private static string BenchDll
-    {
-        get
-        {
-#if DEBUG
-            const string configuration = "Debug";
-#else
-            const string configuration = "Release";
-#endif
-            var path = Path.Combine(RepoPaths.Root, "tools", "Grid.Bench", "bin", configuration, "net10.0", "grid-bench.dll");
-            Assert.True(File.Exists(path), $"grid-bench not built at {path}");
-            return path;
-        }
-    }
+    private static string BenchDll => RepoPaths.BenchDll;
 
     [Fact]
     public async Task Main_QuickRun_MeasuresEveryConfigurationWithoutErrorsAndWritesTheReport()

@@ -83,32 +83,10 @@ public static class MarkdownReport
         md.AppendLine();
         md.AppendLine("Throughput, req/s (= samples/s):");
         md.AppendLine();
-        Header(md, "clients", configs);
-        foreach (var c in loads)
-        {
-            md.Append($"| {c} |");
-            foreach (var config in configs)
-            {
-                var p = points.FirstOrDefault(x => x.Config == config && x.Concurrency == c);
-                md.Append($" {(p is null ? "–" : Rps(p.ThroughputRps) + ErrorNote(p))} |");
-            }
-            md.AppendLine();
-        }
-        md.AppendLine();
+        LoadTable(md, configs, loads, points, p => Rps(p.ThroughputRps) + ErrorNote(p));
         md.AppendLine("Latency p50 / p90 / p99, ms:");
         md.AppendLine();
-        Header(md, "clients", configs);
-        foreach (var c in loads)
-        {
-            md.Append($"| {c} |");
-            foreach (var config in configs)
-            {
-                var p = points.FirstOrDefault(x => x.Config == config && x.Concurrency == c);
-                md.Append($" {(p is null ? "–" : Latencies(p))} |");
-            }
-            md.AppendLine();
-        }
-        md.AppendLine();
+        LoadTable(md, configs, loads, points, Latencies);
     }
 
     private static void RenderOpen(StringBuilder md, string model, string protocol, List<string> configs, List<BenchPoint> points)
@@ -168,6 +146,23 @@ public static class MarkdownReport
             {
                 md.AppendLine($"- {model}: best {Rps(best.SamplesPerSecond)} samples/s at batch {best.BatchSize}.");
             }
+        }
+        md.AppendLine();
+    }
+
+    /// <summary>One row per client count, one column per configuration; "–" where a point is missing.</summary>
+    private static void LoadTable(StringBuilder md, List<string> configs, IReadOnlyList<int> loads, IReadOnlyList<BenchPoint> points, Func<BenchPoint, string> cell)
+    {
+        Header(md, "clients", configs);
+        foreach (var c in loads)
+        {
+            md.Append($"| {c} |");
+            foreach (var config in configs)
+            {
+                var p = points.FirstOrDefault(x => x.Config == config && x.Concurrency == c);
+                md.Append($" {(p is null ? "–" : cell(p))} |");
+            }
+            md.AppendLine();
         }
         md.AppendLine();
     }

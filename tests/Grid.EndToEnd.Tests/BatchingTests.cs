@@ -190,10 +190,16 @@ public sealed class BatchingTests(SharedGridFixture unbatched, BatchingGridFixtu
     {
         // probe_queue holds one batch of up to 4 rows for 60 s. A 1-row request opens it; a
         // 4-row request then needs a second batch, which the queue bound refuses.
-        var waiting = PredictAsync(ProbeRequest("probe_queue", rows: 1, width: 1, start: 1));
+        // The 1-row request is (re)sent until it is the one holding the queue: it can itself be
+        // refused while a batch left by an earlier test is still being taken.
+        Task<PredictResponse>? waiting = null;
         HttpResponseMessage? full = null;
         await batched.Grid.WaitUntilAsync(async () =>
         {
+            if (waiting is null || waiting.IsCompleted)
+            {
+                waiting = PredictAsync(ProbeRequest("probe_queue", rows: 1, width: 1, start: 1));
+            }
             full = await PostRowsAsync("probe_queue", [[1f], [2f], [3f], [4f]]);
             return full.StatusCode == HttpStatusCode.ServiceUnavailable;
         }, "the 1-row request to wait in the queue");
@@ -206,7 +212,7 @@ public sealed class BatchingTests(SharedGridFixture unbatched, BatchingGridFixtu
 
         // Three rows complete the waiting batch; both then run together.
         var filler = await PredictAsync(ProbeRequest("probe_queue", rows: 3, width: 1, start: 10));
-        var first = await waiting;
+        var first = await waiting!;
         Assert.Equal([4L], Int64s(first.Outputs["batch"]));
         Assert.Equal([3f], Floats(first.Outputs["y"]));
         Assert.Equal([21f, 23f, 25f], Floats(filler.Outputs["y"]));

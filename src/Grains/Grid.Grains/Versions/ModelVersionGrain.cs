@@ -85,6 +85,12 @@ public sealed partial class ModelVersionGrain(
                 session.Dispose();
                 throw;
             }
+            if (queue is not null)
+            {
+                var b = queue.Parameters;
+                Log.Batching(logger, _model, _version, _replica, b.MaxBatchSize, b.BatchTimeoutMicros, b.MaxEnqueuedBatches,
+                    b.AllowedBatchSizes is { Count: > 0 } sizes ? string.Join(",", sizes) : "any", b.EnableLargeBatchSplitting, b.PadVariableLengthInputs);
+            }
             _servable = new Servable(_model, _version, session, queue);
             _fingerprint = version.Fingerprint;
             localReplicas.Add(_key, _servable);
@@ -157,6 +163,9 @@ public sealed partial class ModelVersionGrain(
 
         [LoggerMessage(1103, LogLevel.Error, "Failed to load model {Model} version {Version} replica {Replica}: {Reason}")]
         public static partial void LoadFailed(ILogger logger, Exception exception, string model, long version, int replica, string reason);
+
+        [LoggerMessage(1105, LogLevel.Information, "Batching model {Model} version {Version} replica {Replica}: max_batch_size {MaxBatchSize}, batch_timeout_micros {TimeoutMicros}, max_enqueued_batches {MaxEnqueuedBatches}, allowed_batch_sizes {AllowedBatchSizes}, splitting {Splitting}, pad_variable_length_inputs {Pad}")]
+        public static partial void Batching(ILogger logger, string model, long version, int replica, int maxBatchSize, long timeoutMicros, int maxEnqueuedBatches, string allowedBatchSizes, bool splitting, bool pad);
 
         [LoggerMessage(1104, LogLevel.Information, "Unloaded model {Model} version {Version} replica {Replica}")]
         public static partial void Unloaded(ILogger logger, string model, long version, int replica);

@@ -63,7 +63,7 @@ public sealed class BatchQueue : IDisposable
                 $"Task size {rows} is larger than maximum input batch size {Parameters.MaxBatchSize}"));
         }
         cancellationToken.ThrowIfCancellationRequested();
-        var request = new Request(rows);
+        var request = new Request();
         lock (_scheduler.SyncRoot)
         {
             if (_disposed)
@@ -349,12 +349,11 @@ public sealed class BatchQueue : IDisposable
     }
 
     /// <summary>One caller's request; split into pieces when splitting is on.</summary>
-    internal sealed class Request(int rows)
+    internal sealed class Request
     {
         private NamedTensor[][] _results = new NamedTensor[1][];
         private int _remaining = 1;
 
-        public int Rows { get; } = rows;
         public List<Piece> Pieces { get; } = new(1);
         public TaskCompletionSource<NamedTensor[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public CancellationTokenRegistration Registration { get; set; }

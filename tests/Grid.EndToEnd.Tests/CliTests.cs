@@ -40,43 +40,24 @@ public sealed class CliTests(SharedGridFixture fixture)
         Assert.Equal("grid: --model_base_path '/definitely/not/here' is not a directory", stderr.Trim());
     }
 
-    [Fact]
-    public async Task Serve_InvalidBatchingParameters_ExitsNonZeroNamingTheField()
+    [Theory]
+    [InlineData("max_batch_size { value: 16 }\nallowed_batch_sizes: [4, 8]\n", true,
+        "grid: --batching_parameters_file '{file}': Last entry in allowed_batch_sizes must match max_batch_size; last entry was 8; expected 16")]
+    [InlineData("max_batch_size { value: 16 }\nmax_batch_sise { value: 1 }\n", true,
+        "grid: --batching_parameters_file '{file}': line 2: Message type \"tensorflow.serving.BatchingParameters\" has no field named \"max_batch_sise\".")]
+    [InlineData("max_batch_size { value: 16 }\n", false,
+        "grid: --batching_parameters_file is set without setting --enable_batching")]
+    public async Task Serve_BadBatchingParametersFile_ExitsWithOneLineNamingTheProblem(string content, bool enableBatching, string expected)
     {
         using var dir = new TempDirectory();
         var file = dir.Combine("batching.txt");
-        File.WriteAllText(file, "max_batch_size { value: 16 }\nallowed_batch_sizes: [4, 8]\n");
+        File.WriteAllText(file, content);
+        string[] batching = enableBatching ? ["--enable_batching"] : [];
 
-        var (exit, _, stderr) = await GridCli.RunAsync(Timeout, "serve", "--enable_batching", "--batching_parameters_file", file);
-
-        Assert.Equal(2, exit);
-        Assert.Equal($"grid: --batching_parameters_file '{file}': Last entry in allowed_batch_sizes must match max_batch_size; last entry was 8; expected 16", stderr.Trim());
-    }
-
-    [Fact]
-    public async Task Serve_UnparsableBatchingParameters_ExitsNonZeroWithLine()
-    {
-        using var dir = new TempDirectory();
-        var file = dir.Combine("batching.txt");
-        File.WriteAllText(file, "max_batch_size { value: 16 }\nmax_batch_sise { value: 1 }\n");
-
-        var (exit, _, stderr) = await GridCli.RunAsync(Timeout, "serve", "--enable_batching", "--batching_parameters_file", file);
+        var (exit, _, stderr) = await GridCli.RunAsync(Timeout, ["serve", .. batching, "--batching_parameters_file", file]);
 
         Assert.Equal(2, exit);
-        Assert.Contains("line 2: Message type \"tensorflow.serving.BatchingParameters\" has no field named \"max_batch_sise\".", stderr);
-    }
-
-    [Fact]
-    public async Task Serve_BatchingFileWithoutEnableBatching_ExitsNonZero()
-    {
-        using var dir = new TempDirectory();
-        var file = dir.Combine("batching.txt");
-        File.WriteAllText(file, "max_batch_size { value: 16 }\n");
-
-        var (exit, _, stderr) = await GridCli.RunAsync(Timeout, "serve", "--batching_parameters_file", file);
-
-        Assert.Equal(2, exit);
-        Assert.Equal("grid: --batching_parameters_file is set without setting --enable_batching", stderr.Trim());
+        Assert.Equal(expected.Replace("{file}", file), stderr.Trim());
     }
 
     [Fact]

@@ -3,7 +3,6 @@ using Grid.Models;
 using Grid.Serving;
 using Grid.Serving.Batching;
 using Grid.Serving.Inference;
-using Grid.Tensors;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 

@@ -162,12 +162,12 @@ public static class BatchAssembler
     }
 
     /// <summary>Bytes taken by the first <paramref name="elements"/> length-prefixed strings.</summary>
-    private static int StringRowLength(byte[] data, int elements)
+    private static int StringRowLength(ReadOnlySpan<byte> data, int elements)
     {
         var offset = 0;
         for (var i = 0; i < elements; i++)
         {
-            offset += 4 + BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(offset));
+            offset += 4 + BinaryPrimitives.ReadInt32LittleEndian(data[offset..]);
         }
         return offset;
     }
@@ -196,7 +196,7 @@ public static class BatchAssembler
             var offset = 0;
             for (var i = 0; i < rowCounts.Count; i++)
             {
-                var length = StringRowLength(output.Data.AsSpan(offset).ToArray(), rowCounts[i] * perRow);
+                var length = StringRowLength(output.Data.AsSpan(offset), rowCounts[i] * perRow);
                 result[i] = new TensorData(output.DType, [rowCounts[i], .. inner], output.Data.AsSpan(offset, length).ToArray());
                 offset += length;
             }
@@ -245,7 +245,7 @@ public static class BatchAssembler
         {
             var perRow = (int)TensorData.CountElements(inner);
             var begin = StringRowLength(tensor.Data, start * perRow);
-            var length = StringRowLength(tensor.Data.AsSpan(begin).ToArray(), count * perRow);
+            var length = StringRowLength(tensor.Data.AsSpan(begin), count * perRow);
             return new TensorData(tensor.DType, [count, .. inner], tensor.Data.AsSpan(begin, length).ToArray());
         }
         var rowBytes = (int)(TensorData.CountElements(inner) * tensor.DType.ElementSize());

@@ -75,7 +75,7 @@ public sealed class BatchQueue : IDisposable
             {
                 return Task.FromException<NamedTensor[]>(failure);
             }
-            _queuedRequests++;
+            Interlocked.Increment(ref _queuedRequests);
         }
         if (cancellationToken.CanBeCanceled)
         {
@@ -233,14 +233,11 @@ public sealed class BatchQueue : IDisposable
         }
         finally
         {
-            lock (_scheduler.SyncRoot)
+            foreach (var piece in pieces)
             {
-                foreach (var piece in pieces)
+                if (piece.Index == 0)
                 {
-                    if (piece.Index == 0)
-                    {
-                        _queuedRequests--;
-                    }
+                    Interlocked.Decrement(ref _queuedRequests);
                 }
             }
         }
@@ -297,7 +294,7 @@ public sealed class BatchQueue : IDisposable
             // Count the request as gone once no piece of it will reach Execute's bookkeeping.
             if (removedFirst)
             {
-                _queuedRequests--;
+                Interlocked.Decrement(ref _queuedRequests);
             }
         }
         request.Fail(new ServingException(ServingStatusCode.Cancelled, "Request was cancelled while waiting in the batch queue"));

@@ -33,8 +33,6 @@ public sealed class SharedBatchScheduler : IDisposable
         }
     }
 
-    public int ThreadCount => _threads.Length;
-
     internal object SyncRoot => _lock;
 
     /// <summary>Adds a queue; <paramref name="run"/> executes one merged batch synchronously.</summary>

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the .NET SDK, from Debian's packages:
-#   dataset-fashion-mnist  real images for the mnist_client accuracy test.
+#   dataset-fashion-mnist  real images for the mnist_client accuracy test;
+#   redis-server           the cluster tests' membership and state store (started per test);
+#   curl                   compose/grid-local.sh's readiness checks.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
 need=()
 [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

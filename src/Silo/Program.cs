@@ -10,6 +10,8 @@ public static class Program
         var root = new RootCommand("Grid: an Orleans-based grid that serves ONNX models through TensorFlow Serving's REST and gRPC APIs.")
         {
             ServeCommand.Create(),
+            SiloCommand.Create(),
+            GatewayCommand.Create(),
             PredictCommand.Create(),
             LatencyCommand.Create(),
         };

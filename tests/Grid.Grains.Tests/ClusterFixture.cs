@@ -1,4 +1,5 @@
 using Grid.Grains.Hosting;
+using Grid.Devices;
 using Orleans.TestingHost;
 
 namespace Grid.Grains.Tests;
@@ -13,7 +14,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) => silo.Services.AddGridGrains());
+        builder.ConfigureSilo((_, silo) => silo.AddGridTestSilo().Services.AddGridGrains());
         Cluster = builder.Build();
         await Cluster.DeployAsync().WaitAsync(TimeSpan.FromSeconds(60));
     }
@@ -34,7 +35,7 @@ public sealed class BatchingClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) => silo.Services.AddGridGrains(configureBatching: b =>
+        builder.ConfigureSilo((_, silo) => silo.AddGridTestSilo().Services.AddGridGrains(configureBatching: b =>
         {
             b.Enabled = true;
             b.Parameters = new Grid.Serving.Batching.BatchingParameters(MaxBatchSize: 8, BatchTimeoutMicros: 50_000, MaxEnqueuedBatches: 100, NumBatchThreads: 1);
@@ -46,5 +47,15 @@ public sealed class BatchingClusterFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Cluster.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+}
+
+public static class TestSiloExtensions
+{
+    /// <summary>In-memory grain state and a CPU-only device advertisement: what <c>grid serve</c> configures.</summary>
+    public static ISiloBuilder AddGridTestSilo(this ISiloBuilder silo, SiloDevices? devices = null)
+    {
+        silo.AddMemoryGrainStorage(GridStorage.Name);
+        return silo.AddGridPlacement(devices ?? new SiloDevices(["cpu"], null, false));
     }
 }

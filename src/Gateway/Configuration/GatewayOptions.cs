@@ -21,6 +21,26 @@ public sealed class GatewayOptions
     /// A request that reaches an unloaded version refreshes at once and is retried.
     /// </summary>
     public TimeSpan RoutingSnapshotTtl { get; set; } = DefaultRoutingSnapshotTtl;
+
+    /// <summary>
+    /// How long a replica whose silo failed a call is left out of routing, unless its manager
+    /// re-places it on another silo sooner. Requests meanwhile go to the other replicas, or fail
+    /// fast with UNAVAILABLE when there are none.
+    /// </summary>
+    public TimeSpan SuspectReplicaFor { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long routing waits for a model's manager to refresh its status before it routes on
+    /// the previous snapshot (the manager's silo may have just died).
+    /// </summary>
+    public TimeSpan StatusRefreshTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The longest a retried Predict waits for its replica before trying another. The first
+    /// attempt has no such limit (inference may be slow); a retry follows a silo failure, when
+    /// Orleans can leave a call unanswered until its 30 s response timeout.
+    /// </summary>
+    public TimeSpan RetryAttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
@@ -34,6 +54,18 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.RoutingSnapshotTtl < TimeSpan.Zero || options.RoutingSnapshotTtl > TimeSpan.FromSeconds(10))
         {
             return ValidateOptionsResult.Fail($"RoutingSnapshotTtl must be between 0 and 10 s, got {options.RoutingSnapshotTtl}");
+        }
+        if (options.StatusRefreshTimeout <= TimeSpan.Zero || options.StatusRefreshTimeout > TimeSpan.FromMinutes(1))
+        {
+            return ValidateOptionsResult.Fail($"StatusRefreshTimeout must be between 0 (exclusive) and 1 min, got {options.StatusRefreshTimeout}");
+        }
+        if (options.RetryAttemptTimeout <= TimeSpan.Zero)
+        {
+            return ValidateOptionsResult.Fail($"RetryAttemptTimeout must be positive, got {options.RetryAttemptTimeout}");
+        }
+        if (options.SuspectReplicaFor < TimeSpan.Zero || options.SuspectReplicaFor > TimeSpan.FromMinutes(1))
+        {
+            return ValidateOptionsResult.Fail($"SuspectReplicaFor must be between 0 and 1 min, got {options.SuspectReplicaFor}");
         }
         return ValidateOptionsResult.Success;
     }

@@ -20,7 +20,9 @@ public static class GatewayHostingExtensions
         services.AddSingleton(TimeProvider.System);
         // Shared with the grains when a silo runs in this process; empty in a gateway-only process.
         services.TryAddSingleton<Grid.Inference.LocalReplicaDirectory>();
+        services.TryAddSingleton<IReplicaSelectionPolicy>(new PowerOfTwoChoicesPolicy());
         services.AddSingleton<ModelRouter>();
+        services.AddHostedService<SiloWatcher>();
         services.AddGrpc();
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<GatewayOptions>>((grpc, gateway) =>
         {

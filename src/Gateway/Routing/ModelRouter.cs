@@ -4,29 +4,55 @@ using Grid.Grains;
 using Grid.Inference;
 using Grid.Models;
 using Grid.Serving;
+using Orleans.Runtime;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Grid.Gateway.Routing;
 
 /// <summary>
-/// Resolves a model spec (name, optional version) to a serving version and calls its replica.
+/// Resolves a model spec (name, optional version) to a serving version, picks one of its
+/// replicas per request and calls it, retrying on another replica when one was not there to
+/// serve.
 /// </summary>
 /// <remarks>
-/// A replica whose activation lives in this process (listed in the
-/// <see cref="LocalReplicaDirectory"/>) is called directly, skipping the grain message and its
-/// two scheduler hops; every other replica is called through its grain. Both paths run the
-/// same validation and the same batch queue.
-/// Each model's status is cached for <see cref="GatewayOptions.RoutingSnapshotTtl"/>, so a
-/// Predict costs one grain call, not two. A cached snapshot can point at a version that was
-/// unloaded a moment ago; the replica then answers VersionNotLoaded and the router refreshes
-/// and retries, which is safe because Predict is idempotent. Thread-safe.
+/// <para>Replica choice: the <see cref="IReplicaSelectionPolicy"/> (power of two choices) over
+/// each Available replica's work, which is this gateway's own requests outstanding to it plus
+/// the queue depth the replica last reported to its manager. Chosen per request, never per
+/// connection.</para>
+/// <para>Failover: Predict has no side effects, so a request that fails because its replica's
+/// silo is gone (or because the replica was unloaded a moment ago) is sent to another replica.
+/// A replica whose silo failed a call is skipped for <see cref="GatewayOptions.SuspectReplicaFor"/>
+/// unless its manager re-places it on another silo. When no replica is left the request fails
+/// at once with UNAVAILABLE; it never waits for a silo to come back.</para>
+/// <para>A replica whose activation lives in this process (listed in the
+/// <see cref="LocalReplicaDirectory"/>, as in <c>grid serve</c>) is called directly, skipping
+/// the grain message. Each model's status is cached for
+/// <see cref="GatewayOptions.RoutingSnapshotTtl"/>; if refreshing it fails because the
+/// manager's silo is unreachable, the last snapshot keeps routing. Thread-safe.</para>
 /// </remarks>
-public sealed class ModelRouter(IGrainFactory grains, LocalReplicaDirectory localReplicas, IOptions<GatewayOptions> options, TimeProvider time)
+public sealed partial class ModelRouter(
+    IGrainFactory grains,
+    LocalReplicaDirectory localReplicas,
+    IReplicaSelectionPolicy selection,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<ModelRouter> logger)
 {
-    private const int MaxAttempts = 3;
     private readonly ConcurrentDictionary<string, Snapshot> _snapshots = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ReplicaTracker> _trackers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _siloAborts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _staleLogged = new(StringComparer.Ordinal);
 
     private sealed record Snapshot(ModelStatus Status, long FetchedAt);
+
+    /// <summary>This gateway's view of one replica: requests in flight to it, and whether its silo recently failed.</summary>
+    private sealed class ReplicaTracker
+    {
+        public int Outstanding;
+        public string SuspectSilo = "";
+        public long SuspectUntil;
+    }
 
     /// <summary>Fresh status straight from the model's manager.</summary>
     public async Task<ModelStatus> GetStatusAsync(string model)
@@ -36,19 +62,41 @@ public sealed class ModelRouter(IGrainFactory grains, LocalReplicaDirectory loca
         return status;
     }
 
-    private async ValueTask<ModelStatus> GetCachedStatusAsync(string model)
+    private async ValueTask<ModelStatus> GetRoutingStatusAsync(string model, bool fresh)
     {
-        if (_snapshots.TryGetValue(model, out var s) && time.GetElapsedTime(s.FetchedAt) < options.Value.RoutingSnapshotTtl)
+        _snapshots.TryGetValue(model, out var s);
+        if (!fresh && s is not null && time.GetElapsedTime(s.FetchedAt) < options.Value.RoutingSnapshotTtl)
         {
             return s.Status;
         }
-        return await GetStatusAsync(model);
+        try
+        {
+            if (s is null)
+            {
+                return await GetStatusAsync(model);
+            }
+            // With a snapshot to fall back on, never wait long: a call in flight to a manager
+            // whose silo just died gets no answer until Orleans' response timeout.
+            return await GetStatusAsync(model).WaitAsync(options.Value.StatusRefreshTimeout);
+        }
+        catch (Exception e) when (s is not null && IsTransportFailure(e))
+        {
+            // The manager's silo is unreachable until membership re-places it; its replicas may
+            // still serve, so keep routing on what it last said.
+            var now = time.GetTimestamp();
+            if (!_staleLogged.TryGetValue(model, out var last) || time.GetElapsedTime(last, now) > TimeSpan.FromSeconds(5))
+            {
+                _staleLogged[model] = now;
+                Log.StaleStatus(logger, model, e.GetType().Name, e.Message);
+            }
+            return s.Status;
+        }
     }
 
     /// <summary>The version a request is served by; NOT_FOUND in TF Serving's words when none.</summary>
     public async ValueTask<VersionStatus> ResolveAsync(string model, long? version, bool fresh = false)
     {
-        var status = fresh ? await GetStatusAsync(model) : await GetCachedStatusAsync(model);
+        var status = await GetRoutingStatusAsync(model, fresh);
         return Resolve(status, model, version);
     }
 
@@ -57,23 +105,19 @@ public sealed class ModelRouter(IGrainFactory grains, LocalReplicaDirectory loca
         var target = version is { } v ? status.Find(v) : status.LatestAvailable();
         if (target is null || target.State != ModelVersionState.Available)
         {
+            // A version that no silo can host says so, rather than looking merely absent.
+            var unplaced = version is { } uv
+                ? target is { Unplaced: true } ? target : null
+                : target is null ? status.Versions.LastOrDefault(x => x.Unplaced) : null;
+            if (unplaced is not null)
+            {
+                throw new ServingException(ServingStatusCode.Unavailable, unplaced.ErrorMessage);
+            }
             var request = version is { } rv ? $"Specific({model}, {rv})" : $"Latest({model})";
             throw ServingException.NotFound($"Servable not found for request: {request}");
         }
         return target;
     }
-
-    /// <summary>
-    /// Failures that say the addressed replica was not there to serve, never that the request
-    /// was bad: the version was unloaded, or its activation was deactivating when the message
-    /// arrived. Both are safe to retry because Predict has no side effects.
-    /// </summary>
-    private static bool IsRetryable(Exception e) => e switch
-    {
-        ServingException s => s.Kind == ServingFailureKind.VersionNotLoaded,
-        Orleans.Runtime.OrleansMessageRejectionException => true,
-        _ => false,
-    };
 
     /// <summary>
     /// Runs a Predict. <paramref name="buildRequest"/> is given the resolved version (its
@@ -83,23 +127,216 @@ public sealed class ModelRouter(IGrainFactory grains, LocalReplicaDirectory loca
         string model, long? version, Func<VersionStatus, InferenceRequest> buildRequest, CancellationToken cancellationToken)
     {
         var fresh = false;
+        HashSet<string>? failed = null;
+        var started = time.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             var target = await ResolveAsync(model, version, fresh);
+            if (attempt > 1)
+            {
+                Log.Retrying(logger, model, target.Version, attempt, time.GetElapsedTime(started).TotalMilliseconds);
+            }
             var request = buildRequest(target);
+            var now = time.GetTimestamp();
+            var candidates = Candidates(model, target, failed, now);
+            if (candidates.Count == 0)
+            {
+                if (!fresh && failed is null)
+                {
+                    // Perhaps the snapshot predates a re-placement: look once more.
+                    fresh = true;
+                    continue;
+                }
+                throw NoReplica(model, target);
+            }
+            var loads = new ReplicaLoad[candidates.Count];
+            for (var i = 0; i < loads.Length; i++)
+            {
+                var (r, t, _) = candidates[i];
+                loads[i] = new ReplicaLoad(r.Replica, Volatile.Read(ref t.Outstanding), r.Queued);
+            }
+            var (replica, tracker, trackerKey) = candidates[loads.Length == 1 ? 0 : selection.Choose(loads)];
+            Interlocked.Increment(ref tracker.Outstanding);
             try
             {
-                var key = ModelVersionKey.Format(model, target.Version);
+                var key = ModelVersionKey.Format(model, target.Version, replica.Replica);
                 if (localReplicas.TryGet(key, out var local))
                 {
                     return await local.PredictAsync(request, cancellationToken);
                 }
-                return await grains.GetGrain<IModelVersionGrain>(key).PredictAsync(request, cancellationToken);
+                // A call in flight to a silo that dies gets no answer until Orleans' response
+                // timeout; the silo's abort token ends it as soon as any call sees the silo gone.
+                // When any silo leaves, every call then in flight is ended too: Orleans may have
+                // routed it through the dead silo (as client gateway, directory owner or a
+                // placement it chose), and such a call also waits out the response timeout
+                // (dotnet/orleans#10165). A retry is bounded by RetryAttemptTimeout for the same reason.
+                var siloGone = SiloAbortToken(replica.Silo);
+                var membershipChanged = _membershipEpoch.Token;
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, siloGone, membershipChanged);
+                if (attempt > 1)
+                {
+                    linked.CancelAfter(options.Value.RetryAttemptTimeout);
+                }
+                try
+                {
+                    return await grains.Replica(model, target.Version, replica.Replica, replica.Device).PredictAsync(request, linked.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw siloGone.IsCancellationRequested
+                        ? new ReplicaUnreachableException($"Silo {replica.Silo} became unreachable while the request was in flight", replicaAtFault: true)
+                        : membershipChanged.IsCancellationRequested
+                            ? new ReplicaUnreachableException("A silo left the cluster while the request was in flight", replicaAtFault: false)
+                            : new ReplicaUnreachableException($"The retried request got no answer from silo {replica.Silo} within {options.Value.RetryAttemptTimeout.TotalSeconds:F0} s", replicaAtFault: true);
+                }
             }
-            catch (Exception e) when (attempt < MaxAttempts && IsRetryable(e))
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsRetryable(e))
             {
-                fresh = true;
+                if (e is ReplicaUnreachableException { ReplicaAtFault: false })
+                {
+                    // Ended only because some silo left: this replica may well be fine, so it
+                    // stays a candidate.
+                    Log.ReplicaFailed(logger, model, target.Version, replica.Replica, replica.Silo, e.GetType().Name, e.Message);
+                }
+                else if (IsTransportFailure(e))
+                {
+                    (failed ??= new HashSet<string>(StringComparer.Ordinal)).Add(trackerKey);
+                    if (e is not ReplicaUnreachableException)
+                    {
+                        // Orleans itself found the silo unreachable: end the other calls to it too.
+                        AbortSilo(replica.Silo);
+                    }
+                    lock (tracker)
+                    {
+                        tracker.SuspectSilo = replica.Silo;
+                        tracker.SuspectUntil = time.GetTimestamp() + (long)(options.Value.SuspectReplicaFor.TotalSeconds * time.TimestampFrequency);
+                    }
+                    Log.ReplicaFailed(logger, model, target.Version, replica.Replica, replica.Silo, e.GetType().Name, e.Message);
+                }
+                else
+                {
+                    // Unloaded under us: the version set changed, so re-resolve.
+                    (failed ??= new HashSet<string>(StringComparer.Ordinal)).Add(trackerKey);
+                    fresh = true;
+                }
+                if (attempt >= target.Replicas.Length + 2)
+                {
+                    throw NoReplica(model, target);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref tracker.Outstanding);
             }
         }
+    }
+
+    private volatile IReadOnlySet<string>? _activeSilos;
+    private CancellationTokenSource _membershipEpoch = new();
+
+    /// <summary>
+    /// The silos membership reports active (from <see cref="SiloWatcher"/>). Replicas elsewhere
+    /// are not routed to, and calls in flight to silos that left are ended and retried.
+    /// </summary>
+    public void SetActiveSilos(IReadOnlySet<string> active)
+    {
+        var previous = _activeSilos;
+        _activeSilos = active;
+        if (previous is not null && previous.Any(s => !active.Contains(s)))
+        {
+            var epoch = Interlocked.Exchange(ref _membershipEpoch, new CancellationTokenSource());
+            epoch.Cancel();
+        }
+        foreach (var silo in _siloAborts.Keys)
+        {
+            if (!active.Contains(silo))
+            {
+                AbortSilo(silo);
+            }
+        }
+    }
+
+    private CancellationToken SiloAbortToken(string silo)
+        => _siloAborts.GetOrAdd(silo, static _ => new CancellationTokenSource()).Token;
+
+    /// <summary>Ends every call in flight to <paramref name="silo"/>; each is then retried on another replica.</summary>
+    private void AbortSilo(string silo)
+    {
+        if (_siloAborts.TryRemove(silo, out var cts))
+        {
+            cts.Cancel();
+        }
+    }
+
+    private List<(ReplicaStatus Replica, ReplicaTracker Tracker, string Key)> Candidates(
+        string model, VersionStatus target, HashSet<string>? failed, long now)
+    {
+        var list = new List<(ReplicaStatus, ReplicaTracker, string)>(target.Replicas.Length);
+        foreach (var r in target.Replicas)
+        {
+            if (r.State != ReplicaState.Available || _activeSilos is { } active && r.Silo.Length > 0 && !active.Contains(r.Silo))
+            {
+                continue;
+            }
+            var key = $"{ModelVersionKey.GrainClass(r.Device)}/{ModelVersionKey.Format(model, target.Version, r.Replica)}";
+            if (failed is not null && failed.Contains(key))
+            {
+                continue;
+            }
+            var tracker = _trackers.GetOrAdd(key, static _ => new ReplicaTracker());
+            lock (tracker)
+            {
+                if (tracker.SuspectUntil > now && tracker.SuspectSilo == r.Silo)
+                {
+                    continue;
+                }
+            }
+            list.Add((r, tracker, key));
+        }
+        return list;
+    }
+
+    private static ServingException NoReplica(string model, VersionStatus target)
+    {
+        var states = target.Replicas.Length == 0
+            ? "it has no replicas"
+            : string.Join("; ", target.Replicas.Select(r => $"replica {r.Replica} {r.State.ToString().ToUpperInvariant()}{(r.Silo.Length > 0 ? $" on {r.Silo}" : "")}"));
+        return new ServingException(ServingStatusCode.Unavailable,
+            $"No replica of servable {{name: {model} version: {target.Version}}} is reachable ({states}); its replicas are being re-placed, retry shortly");
+    }
+
+    /// <summary>
+    /// Failures that say the addressed replica was not there to serve, never that the request
+    /// was bad: its silo is unreachable, or the version was unloaded or its activation was
+    /// deactivating when the message arrived.
+    /// </summary>
+    private static bool IsRetryable(Exception e)
+        => e is ServingException { Kind: ServingFailureKind.VersionNotLoaded } || IsTransportFailure(e);
+
+    /// <summary>The call never reached a live replica: the silo (or the path to it) is gone.</summary>
+    private static bool IsTransportFailure(Exception e) => e is ReplicaUnreachableException
+        or Orleans.Runtime.OrleansMessageRejectionException
+        or Orleans.Runtime.SiloUnavailableException
+        or Orleans.Runtime.Messaging.ConnectionFailedException
+        or Orleans.Runtime.GatewayTooBusyException
+        or TimeoutException;
+
+    /// <summary>This router ended a call because its silo left or it overran a retry's limit.</summary>
+    private sealed class ReplicaUnreachableException(string message, bool replicaAtFault) : Exception(message)
+    {
+        /// <summary>False when the call was ended only because another silo left.</summary>
+        public bool ReplicaAtFault { get; } = replicaAtFault;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2001, LogLevel.Warning, "Model {Model} version {Version} replica {Replica} on silo {Silo} failed ({Kind}: {Reason}); retrying on another replica")]
+        public static partial void ReplicaFailed(ILogger logger, string model, long version, int replica, string silo, string kind, string reason);
+
+        [LoggerMessage(2003, LogLevel.Information, "Model {Model} version {Version}: attempt {Attempt} of a Predict, {ElapsedMs:F0} ms after it arrived")]
+        public static partial void Retrying(ILogger logger, string model, long version, int attempt, double elapsedMs);
+
+        [LoggerMessage(2002, LogLevel.Warning, "Model {Model}: its manager is unreachable ({Kind}: {Reason}); routing on the last status")]
+        public static partial void StaleStatus(ILogger logger, string model, string kind, string reason);
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Grid.Gateway.Admin;
 using Grid.Gateway.Hosting;
 using Grid.Silo.Configuration;
 using Grid.Silo.Hosting;
@@ -10,51 +11,22 @@ public static class ServeCommand
 {
     public static Command Create()
     {
-        var port = new Option<int>("--port") { Description = "gRPC port (TF Serving's PredictionService and ModelService).", DefaultValueFactory = _ => ServeOptions.DefaultGrpcPort };
-        var restPort = new Option<int>("--rest_api_port") { Description = "REST port for TF Serving's /v1/models API; 0 turns REST off.", DefaultValueFactory = _ => ServeOptions.DefaultRestPort };
-        var host = new Option<string>("--host") { Description = "Address to bind both ports to (an IP address or 'localhost').", DefaultValueFactory = _ => ServeOptions.DefaultHost };
-        var modelName = new Option<string>("--model_name") { Description = "Name of the model served from --model_base_path.", DefaultValueFactory = _ => ServeOptions.DefaultModelName };
-        var basePath = new Option<string?>("--model_base_path") { Description = "One model's base path: <base_path>/<version>/model.onnx." };
-        var repository = new Option<string?>("--model_repository") { Description = "A directory whose every subdirectory is a model base path (Triton's layout). Default when no model flag is given: examples/models." };
-        var poll = new Option<double>("--file_system_poll_wait_seconds") { Description = "Seconds between scans for new or removed versions; 0 scans once at start-up.", DefaultValueFactory = _ => ServeOptions.DefaultPollWaitSeconds };
-        var maxMessage = new Option<int>("--max_message_bytes") { Description = "Largest gRPC message and REST body, in bytes (default 64 MiB).", DefaultValueFactory = _ => Gateway.Configuration.GatewayOptions.DefaultMaxMessageBytes };
+        var gateway = new GatewayFlags();
+        var models = new ModelFlags();
         var siloPort = new Option<int>("--silo_port") { Description = "Orleans silo port; 0 picks a free one.", DefaultValueFactory = _ => 0 };
-        var intraOp = new Option<int>("--tensorflow_intra_op_parallelism") { Description = "Threads one ONNX Runtime run may use; 0 means one per core.", DefaultValueFactory = _ => 0 };
-        var enableBatching = new Option<bool>("--enable_batching") { Description = "Merge concurrent requests to a model version into one engine call (server-side batching)." };
-        var batchingFile = new Option<string?>("--batching_parameters_file") { Description = "TF Serving's BatchingParameters in text format (max_batch_size, batch_timeout_micros, ...); needs --enable_batching." };
-        var perModelBatching = new Option<bool>("--enable_per_model_batching_parameters") { Description = "Read batching_params.pbtxt from each version directory, overriding --batching_parameters_file for it." };
 
-        var command = new Command("serve", "Run a silo and the TF Serving gateway in one process (no external services).")
+        var command = new Command("serve", "Run a silo and the TF Serving gateway in one process (no external services).");
+        foreach (var option in gateway.All.Concat(models.All).Append(siloPort))
         {
-            port, restPort, host, modelName, basePath, repository, poll, maxMessage, siloPort,
-            intraOp, enableBatching, batchingFile, perModelBatching,
-        };
+            command.Options.Add(option);
+        }
         command.SetAction(async (result, cancellationToken) =>
         {
-            var options = new ServeOptions
+            var options = new ServeOptions { SiloPort = result.GetValue(siloPort) };
+            gateway.Read(result, options);
+            if (models.Read(result, options) is { } flagError)
             {
-                GrpcPort = result.GetValue(port),
-                RestPort = result.GetValue(restPort),
-                Host = result.GetValue(host)!,
-                ModelName = result.GetValue(modelName)!,
-                ModelBasePath = result.GetValue(basePath),
-                ModelRepository = result.GetValue(repository),
-                FileSystemPollWaitSeconds = result.GetValue(poll),
-                MaxMessageBytes = result.GetValue(maxMessage),
-                SiloPort = result.GetValue(siloPort),
-                IntraOpParallelism = result.GetValue(intraOp),
-                EnableBatching = result.GetValue(enableBatching),
-                BatchingParametersFile = result.GetValue(batchingFile),
-                EnablePerModelBatchingParameters = result.GetValue(perModelBatching),
-            };
-            if (options.ModelBasePath is null && options.ModelRepository is null)
-            {
-                var defaults = ServeDefaults.FindExampleRepository();
-                if (!Directory.Exists(defaults))
-                {
-                    return Program.Fail("no --model_base_path or --model_repository given, and no examples/models directory was found");
-                }
-                options.ModelRepository = defaults;
+                return Program.Fail(flagError);
             }
             if (ServeOptionsValidator.Validate(options) is { } error)
             {
@@ -65,32 +37,104 @@ public static class ServeCommand
             {
                 return Program.Fail(batchingError);
             }
-            return await RunAsync(options, batching!, cancellationToken);
+            var builder = WebApplication.CreateBuilder();
+            builder.AddGridLogging()
+                   .AddGridEmbeddedSilo(options, batching!)
+                   .AddModelRepositorySource(options)
+                   .AddGridGateway(options);
+            var app = builder.Build();
+            app.MapTensorFlowServing();
+            app.MapGridAdmin();
+            return await GridHost.RunAsync(app, cancellationToken);
         });
         return command;
     }
+}
 
-    private static async Task<int> RunAsync(ServeOptions options, Serving.Batching.BatchingOptions batching, CancellationToken cancellationToken)
+/// <summary><c>grid silo</c>: a cluster silo that hosts model grains and advertises its devices.</summary>
+public static class SiloCommand
+{
+    public static Command Create()
     {
-        var builder = WebApplication.CreateBuilder();
-        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Polly", LogLevel.Warning);
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
-        builder.AddGridEmbeddedSilo(options, batching)
-               .AddModelRepositorySource(options)
-               .AddGridGateway(options);
+        var cluster = new ClusterFlags();
+        var models = new ModelFlags();
+        var siloPort = new Option<int>("--silo_port") { Description = "Orleans silo-to-silo port.", DefaultValueFactory = _ => 11111 };
+        var gatewayPort = new Option<int>("--gateway_port") { Description = "Orleans client port that 'grid gateway' connects to.", DefaultValueFactory = _ => 30000 };
+        var advertised = new Option<string>("--advertised_address") { Description = "IP address other silos and gateways reach this silo at.", DefaultValueFactory = _ => "127.0.0.1" };
+        var devices = new Option<string?>("--devices") { Description = "Devices offered to models: cpu, gpu:0, gpu:1... (comma-separated). Default: detected." };
+        var standIn = new Option<bool>("--gpu_stand_in") { Description = "Accept GPU placements and run them on the CPU engine (testing placement without a CUDA engine)." };
+        var name = new Option<string?>("--silo_name") { Description = "Name shown in status; default silo-<silo_port>." };
 
-        var app = builder.Build();
-        app.MapTensorFlowServing();
-        try
+        var command = new Command("silo", "Run one silo of a Redis-backed cluster; models are served through 'grid gateway'.");
+        foreach (var option in cluster.All.Concat(models.All).Concat([siloPort, gatewayPort, advertised, devices, standIn, name]))
         {
-            await app.RunAsync(cancellationToken);
-            return 0;
+            command.Options.Add(option);
         }
-        catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException or Microsoft.AspNetCore.Connections.AddressInUseException || e is Microsoft.AspNetCore.Connections.AddressInUseException)
+        command.SetAction(async (result, cancellationToken) =>
         {
-            return Program.Fail($"cannot listen: {e.Message}");
+            var options = new ServeOptions
+            {
+                SiloPort = result.GetValue(siloPort),
+                GatewayPort = result.GetValue(gatewayPort),
+                AdvertisedAddress = result.GetValue(advertised)!,
+                Devices = result.GetValue(devices),
+                GpuStandIn = result.GetValue(standIn),
+                SiloName = result.GetValue(name),
+            };
+            cluster.Read(result, options);
+            if (models.Read(result, options) is { } flagError)
+            {
+                return Program.Fail(flagError);
+            }
+            if ((ServeOptionsValidator.Validate(options) ?? ClusterOptionsValidator.Validate(options, isSilo: true)) is { } error)
+            {
+                return Program.Fail(error);
+            }
+            var (batching, batchingError) = options.ResolveBatching();
+            if (batchingError is not null)
+            {
+                return Program.Fail(batchingError);
+            }
+            var builder = Host.CreateApplicationBuilder();
+            builder.AddGridLogging()
+                   .AddGridClusterSilo(options, batching!)
+                   .AddModelRepositorySource(options);
+            return await GridHost.RunAsync(builder.Build(), cancellationToken);
+        });
+        return command;
+    }
+}
+
+/// <summary><c>grid gateway</c>: TF Serving's REST and gRPC APIs in front of a cluster, as an Orleans client.</summary>
+public static class GatewayCommand
+{
+    public static Command Create()
+    {
+        var cluster = new ClusterFlags();
+        var gateway = new GatewayFlags();
+        var command = new Command("gateway", "Serve TF Serving's REST and gRPC APIs for a Redis-backed cluster of 'grid silo' processes.");
+        foreach (var option in cluster.All.Concat(gateway.All))
+        {
+            command.Options.Add(option);
         }
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var options = new ServeOptions();
+            cluster.Read(result, options);
+            gateway.Read(result, options);
+            if ((ServeOptionsValidator.Validate(options) ?? ClusterOptionsValidator.Validate(options, isSilo: false)) is { } error)
+            {
+                return Program.Fail(error);
+            }
+            var builder = WebApplication.CreateBuilder();
+            builder.AddGridLogging()
+                   .AddGridClusterClient(options)
+                   .AddGridGateway(options);
+            var app = builder.Build();
+            app.MapTensorFlowServing();
+            app.MapGridAdmin();
+            return await GridHost.RunAsync(app, cancellationToken);
+        });
+        return command;
     }
 }

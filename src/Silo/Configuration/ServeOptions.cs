@@ -1,11 +1,15 @@
+using Grid.Devices;
 using Grid.Gateway.Configuration;
+using Grid.Models;
 using Grid.Serving.Batching;
 
 namespace Grid.Silo.Configuration;
 
 /// <summary>
-/// Everything <c>grid serve</c> takes, under TF Serving's flag names where TF Serving has one.
-/// Validated as a whole by <see cref="ServeOptionsValidator"/> before anything starts.
+/// Everything <c>grid serve</c>, <c>grid silo</c> and <c>grid gateway</c> take, under TF
+/// Serving's flag names where TF Serving has one. Validated as a whole by
+/// <see cref="ServeOptionsValidator"/> (and <see cref="ClusterOptionsValidator"/> for the
+/// cluster roles) before anything starts.
 /// </summary>
 public sealed class ServeOptions
 {
@@ -57,6 +61,41 @@ public sealed class ServeOptions
 
     /// <summary><c>--enable_per_model_batching_parameters</c>: read <c>batching_params.pbtxt</c> per version.</summary>
     public bool EnablePerModelBatchingParameters { get; set; }
+
+    /// <summary><c>--model_replicas</c>: replicas per version for models whose config.pbtxt does not say.</summary>
+    public int ModelReplicas { get; set; } = 1;
+
+    /// <summary><c>--model_device</c>: device requirement for models whose config.pbtxt does not say.</summary>
+    public DeviceRequirement ModelDevice { get; set; } = DeviceRequirement.Any;
+
+    /// <summary>The deployment models get when their config.pbtxt does not set it.</summary>
+    public ModelDeployment DefaultDeployment => ModelReplicas == 1 && ModelDevice == DeviceRequirement.Any
+        ? ModelDeployment.Default
+        : new ModelDeployment(ModelReplicas, ModelDevice, "flags");
+
+    /// <summary><c>--cluster</c>: the Redis that holds membership and grain state (<c>redis://HOST:PORT</c>).</summary>
+    public string? Cluster { get; set; }
+
+    /// <summary><c>--cluster_id</c>: silos and gateways with the same id form one grid.</summary>
+    public string ClusterId { get; set; } = "grid";
+
+    /// <summary><c>--gateway_port</c>: the silo's Orleans client port, which <c>grid gateway</c> connects to.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary><c>--advertised_address</c>: the IP other silos and gateways reach this silo at.</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary><c>--devices</c>: what this silo offers; null detects (the CPU, plus any NVIDIA GPUs).</summary>
+    public string? Devices { get; set; }
+
+    /// <summary>
+    /// <c>--gpu_stand_in</c>: accept GPU placements and run them on the CPU engine. For testing
+    /// placement where no CUDA engine can run; the silo says so at start-up.
+    /// </summary>
+    public bool GpuStandIn { get; set; }
+
+    /// <summary><c>--silo_name</c>: how the silo appears in status; default <c>silo-PORT</c>.</summary>
+    public string? SiloName { get; set; }
 
     /// <summary>
     /// The batching configuration these flags describe, reading and checking the parameters
@@ -149,6 +188,104 @@ public static class ServeOptionsValidator
         if (o.MaxMessageBytes < 1024)
         {
             return $"--max_message_bytes must be at least 1024, got {o.MaxMessageBytes}";
+        }
+        if (o.ModelReplicas is < 1 or > Serving.Configuration.ModelConfig.MaxReplicas)
+        {
+            return $"--model_replicas must be between 1 and {Serving.Configuration.ModelConfig.MaxReplicas}, got {o.ModelReplicas}";
+        }
+        return null;
+    }
+}
+
+/// <summary>Checks the flags only the cluster roles (<c>grid silo</c>, <c>grid gateway</c>) take.</summary>
+public static class ClusterOptionsValidator
+{
+    public static string? Validate(ServeOptions o, bool isSilo)
+    {
+        if (o.Cluster is null)
+        {
+            return "--cluster is required: the Redis that holds membership and state, e.g. --cluster redis://127.0.0.1:6379";
+        }
+        if (ClusterAddress.TryParse(o.Cluster, out _) is { } error)
+        {
+            return $"--cluster '{o.Cluster}': {error}";
+        }
+        if (string.IsNullOrWhiteSpace(o.ClusterId))
+        {
+            return "--cluster_id must not be empty";
+        }
+        if (!isSilo)
+        {
+            return null;
+        }
+        if (o.SiloPort is < 1 or > 65535)
+        {
+            return $"--silo_port must be between 1 and 65535, got {o.SiloPort}";
+        }
+        if (o.GatewayPort is < 1 or > 65535 || o.GatewayPort == o.SiloPort)
+        {
+            return $"--gateway_port must be between 1 and 65535 and differ from --silo_port, got {o.GatewayPort}";
+        }
+        if (!System.Net.IPAddress.TryParse(o.AdvertisedAddress, out _))
+        {
+            return $"--advertised_address '{o.AdvertisedAddress}' is not an IP address";
+        }
+        if (o.Devices is not null && SiloDevices.ParseList(o.Devices).Error is { } deviceError)
+        {
+            return $"--devices '{o.Devices}': {deviceError}";
+        }
+        return null;
+    }
+}
+
+/// <summary>Reads <c>--cluster</c>: <c>redis://[:PASSWORD@]HOST:PORT[/DB]</c> or plain <c>HOST:PORT</c>.</summary>
+public static class ClusterAddress
+{
+    /// <summary>Returns an error, or null with <paramref name="options"/> set.</summary>
+    public static string? TryParse(string text, out StackExchange.Redis.ConfigurationOptions? options)
+    {
+        options = null;
+        var rest = text.Trim();
+        string? password = null;
+        var database = -1;
+        if (rest.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
+        {
+            rest = rest["redis://".Length..];
+            var at = rest.LastIndexOf('@');
+            if (at >= 0)
+            {
+                var user = rest[..at];
+                password = user.Contains(':') ? user[(user.IndexOf(':') + 1)..] : user;
+                rest = rest[(at + 1)..];
+            }
+            var slash = rest.IndexOf('/');
+            if (slash >= 0)
+            {
+                if (!int.TryParse(rest[(slash + 1)..], out database) || database < 0)
+                {
+                    return "the database after '/' must be a non-negative integer";
+                }
+                rest = rest[..slash];
+            }
+        }
+        else if (rest.Contains("://", StringComparison.Ordinal))
+        {
+            return "only redis:// addresses are supported";
+        }
+        var colon = rest.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(rest[(colon + 1)..], out var port) || port is < 1 or > 65535)
+        {
+            return "expected redis://HOST:PORT";
+        }
+        options = new StackExchange.Redis.ConfigurationOptions
+        {
+            EndPoints = { { rest[..colon], port } },
+            Password = password,
+            AbortOnConnectFail = false,
+        };
+        if (database >= 0)
+        {
+            options.DefaultDatabase = database;
         }
         return null;
     }

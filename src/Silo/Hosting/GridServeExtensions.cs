@@ -7,40 +7,114 @@ using Grid.Silo.Configuration;
 using Grid.Silo.Services;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Orleans.Configuration;
+using Grid.Devices;
 
 namespace Grid.Silo.Hosting;
 
-public static class GridServeExtensions
+public static partial class GridServeExtensions
 {
-    /// <summary>An embedded single-process silo: localhost clustering, model grains.</summary>
-    public static WebApplicationBuilder AddGridEmbeddedSilo(this WebApplicationBuilder builder, ServeOptions options, BatchingOptions batching)
+    public static T AddGridLogging<T>(this T builder) where T : IHostApplicationBuilder
+    {
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        return builder;
+    }
+
+    /// <summary>Orleans' own limit must stay well above the gateway's, which is enforced first.</summary>
+    private static int OrleansBodyLimit(ServeOptions options) => (int)Math.Min(int.MaxValue, Math.Max(100 * 1024 * 1024, 2L * options.MaxMessageBytes));
+
+    /// <summary>An embedded single-process silo: localhost clustering, in-memory grain state, model grains.</summary>
+    public static T AddGridEmbeddedSilo<T>(this T builder, ServeOptions options, BatchingOptions batching) where T : IHostApplicationBuilder
     {
         var siloPort = options.SiloPort == 0 ? ServeAddresses.FreeTcpPort() : options.SiloPort;
-        // Orleans' own limit must stay well above the gateway's, which is enforced first.
-        var orleansBodyLimit = Math.Max(100 * 1024 * 1024, 2L * options.MaxMessageBytes);
+        var devices = DeviceDetection.Resolve(null, gpuStandIn: false);
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(siloPort: siloPort, gatewayPort: ServeAddresses.FreeTcpPort());
-            silo.Configure<SiloMessagingOptions>(m => m.MaxMessageBodySize = (int)Math.Min(int.MaxValue, orleansBodyLimit));
-            silo.Services.AddGridGrains(
-                configureOnnx: o => o.IntraOpThreads = options.IntraOpParallelism,
-                configureBatching: b =>
+            silo.Configure<SiloMessagingOptions>(m => m.MaxMessageBodySize = OrleansBodyLimit(options));
+            silo.AddMemoryGrainStorage(GridStorage.Name);
+            silo.AddGridPlacement(devices);
+            silo.Services.AddGridGrains(o => o.IntraOpThreads = options.IntraOpParallelism, b => b.CopyFrom(batching));
+        });
+        builder.Services.AddHostedService(sp => new DeviceAnnouncement(devices, sp.GetRequiredService<ILogger<DeviceAnnouncement>>()));
+        return builder;
+    }
+
+    /// <summary>
+    /// A cluster silo: Redis membership and grain state, the advertised devices as silo metadata,
+    /// failure detection tuned to seconds, model grains.
+    /// </summary>
+    public static T AddGridClusterSilo<T>(this T builder, ServeOptions options, BatchingOptions batching) where T : IHostApplicationBuilder
+    {
+        ClusterAddress.TryParse(options.Cluster!, out var redis);
+        var devices = DeviceDetection.Resolve(options.Devices, options.GpuStandIn);
+        var address = System.Net.IPAddress.Parse(options.AdvertisedAddress);
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(c => { c.ClusterId = options.ClusterId; c.ServiceId = ServiceId; });
+            silo.Configure<SiloOptions>(s => s.SiloName = options.SiloName ?? $"silo-{options.SiloPort}");
+            silo.UseRedisClustering(r => r.ConfigurationOptions = redis!.Clone());
+            silo.AddRedisGrainStorage(GridStorage.Name, r => r.ConfigurationOptions = redis!.Clone());
+            silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: !System.Net.IPAddress.IsLoopback(address));
+            silo.Configure<SiloMessagingOptions>(m => m.MaxMessageBodySize = OrleansBodyLimit(options));
+            silo.Configure<ClusterMembershipOptions>(ConfigureFailureDetection);
+            silo.AddGridPlacement(devices);
+            silo.Services.AddGridGrains(o => o.IntraOpThreads = options.IntraOpParallelism, b => b.CopyFrom(batching));
+        });
+        builder.Services.AddHostedService(sp => new DeviceAnnouncement(devices, sp.GetRequiredService<ILogger<DeviceAnnouncement>>()));
+        return builder;
+    }
+
+    /// <summary>The Orleans service id shared by every Grid cluster; clusters differ by <c>--cluster_id</c>.</summary>
+    public const string ServiceId = "grid";
+
+    /// <summary>
+    /// Declares a silo that stopped answering dead after about 3 s (3 missed 1 s probes) instead
+    /// of Orleans' default of about 15 s, so its replicas are re-placed sooner. Loopback and LAN
+    /// clusters answer probes in milliseconds; raise these on congested networks.
+    /// </summary>
+    private static void ConfigureFailureDetection(ClusterMembershipOptions m)
+    {
+        m.ProbeTimeout = TimeSpan.FromSeconds(1);
+        m.NumMissedProbesLimit = 3;
+        m.NumVotesForDeathDeclaration = 1;
+        m.TableRefreshTimeout = TimeSpan.FromSeconds(5);
+        m.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+    }
+
+    /// <summary>
+    /// A gateway process: an Orleans client of the cluster in Redis. It keeps retrying until a
+    /// silo answers, so gateways may start before silos, and refreshes its silo list every 2 s.
+    /// </summary>
+    public static T AddGridClusterClient<T>(this T builder, ServeOptions options) where T : IHostApplicationBuilder
+    {
+        ClusterAddress.TryParse(options.Cluster!, out var redis);
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(c => { c.ClusterId = options.ClusterId; c.ServiceId = ServiceId; });
+            client.UseRedisClustering(r => r.ConfigurationOptions = redis!.Clone());
+            client.Configure<Orleans.Configuration.GatewayOptions>(g => g.GatewayListRefreshPeriod = TimeSpan.FromSeconds(2));
+            client.Configure<ClientMessagingOptions>(m => m.MaxMessageBodySize = OrleansBodyLimit(options));
+            client.UseConnectionRetryFilter(async (_, cancellationToken) =>
             {
-                b.Enabled = batching.Enabled;
-                b.Parameters = batching.Parameters;
-                b.PerModelParameters = batching.PerModelParameters;
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                return true;
             });
         });
         return builder;
     }
 
     /// <summary>The repository source that feeds aspired versions to the model grains.</summary>
-    public static WebApplicationBuilder AddModelRepositorySource(this WebApplicationBuilder builder, ServeOptions options)
+    public static T AddModelRepositorySource<T>(this T builder, ServeOptions options) where T : IHostApplicationBuilder
     {
         builder.Services.AddSingleton<IVersionSelectionPolicy>(new LatestVersionSelectionPolicy(1));
         builder.Services.Configure<RepositorySourceOptions>(o =>
         {
             o.PollInterval = TimeSpan.FromSeconds(Math.Max(0, options.FileSystemPollWaitSeconds));
+            o.DefaultDeployment = options.DefaultDeployment;
             if (options.ModelBasePath is not null)
             {
                 o.Models[options.ModelName] = Path.GetFullPath(options.ModelBasePath);
@@ -95,5 +169,57 @@ public static class ServeDefaults
             }
         }
         return ServeOptions.DefaultRepository;
+    }
+}
+
+/// <summary>Says at start-up what the silo offers, and plainly why a GPU it has is not offered.</summary>
+public sealed partial class DeviceAnnouncement(SiloDevices devices, ILogger<DeviceAnnouncement> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Log.Devices(logger, string.Join(",", devices.Devices));
+        foreach (var gpu in devices.Gpus)
+        {
+            if (devices.GpuUnusableReason is { } reason)
+            {
+                Log.GpuRefused(logger, gpu, reason);
+            }
+            else if (devices.GpuStandIn)
+            {
+                Log.GpuStandIn(logger, gpu);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static partial class Log
+    {
+        [LoggerMessage(1301, LogLevel.Information, "Silo devices: {Devices}")]
+        public static partial void Devices(ILogger logger, string devices);
+
+        [LoggerMessage(1302, LogLevel.Warning, "{Gpu} is not offered for placement: {Reason}. Models that need a GPU will not be placed here; models that allow 'any' run on the CPU.")]
+        public static partial void GpuRefused(ILogger logger, string gpu, string reason);
+
+        [LoggerMessage(1303, LogLevel.Warning, "{Gpu} is a stand-in (--gpu_stand_in): GPU placements are accepted and run on the CPU engine")]
+        public static partial void GpuStandIn(ILogger logger, string gpu);
+    }
+}
+
+/// <summary>Runs a built host, turning a port already in use into one line and exit code 2.</summary>
+public static class GridHost
+{
+    public static async Task<int> RunAsync(IHost host, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await host.RunAsync(cancellationToken);
+            return 0;
+        }
+        catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException or Microsoft.AspNetCore.Connections.AddressInUseException || e is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            return Program.Fail($"cannot listen: {e.Message}");
+        }
     }
 }

@@ -1,7 +1,9 @@
 using Grid.Grains;
 using Grid.Models;
 using Grid.Serving.Policies;
+using Grid.Serving.Configuration;
 using Grid.Serving.Repository;
+using Grid.Devices;
 using Microsoft.Extensions.Options;
 
 namespace Grid.Silo.Services;
@@ -23,17 +25,24 @@ public sealed class RepositorySourceOptions
     /// this bounds how long a fully copied repository waits before its first load.
     /// </summary>
     public TimeSpan StartupSettleDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The deployment of models whose base path has no config.pbtxt (from the silo's flags).</summary>
+    public ModelDeployment DefaultDeployment { get; set; } = ModelDeployment.Default;
 }
 
 /// <summary>
 /// TF Serving's file-system storage path source: scans every model's base path, keeps
 /// half-copied versions out (<see cref="VersionReadinessTracker"/>), applies the version
-/// policy and tells each <see cref="IModelGrain"/> its complete aspired version set.
+/// policy and tells each <see cref="IModelGrain"/> its complete aspired version set, with the
+/// deployment (replicas, device) its base path's <c>config.pbtxt</c> asks for.
 /// </summary>
 /// <remarks>
 /// A model whose base path is missing keeps what it serves (TF Serving skips such a poll); an
 /// existing but empty base path unloads everything. A model whose previous update is still
 /// loading is skipped for this poll, so one slow load never stalls the others.
+/// In a cluster every silo runs a source over the same repository; the managers treat the
+/// repeated sets as the idempotent updates they are. An invalid config.pbtxt is reported once
+/// and the last valid one stays in force.
 /// </remarks>
 public sealed partial class RepositorySource(
     IGrainFactory grains,
@@ -49,6 +58,9 @@ public sealed partial class RepositorySource(
         public HashSet<string> ReportedIgnored { get; } = new(StringComparer.Ordinal);
         public bool ReportedEmpty { get; set; }
         public Task Pending { get; set; } = Task.CompletedTask;
+        public int Scans { get; set; }
+        public string? ConfigText { get; set; }
+        public ModelDeployment? Deployment { get; set; }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -106,28 +118,70 @@ public sealed partial class RepositorySource(
             {
                 tracking.ReportedEmpty = false;
             }
-            if (!scan.BasePathExists || !tracking.Pending.IsCompleted)
+            // Nothing is ready after a model's first scan, so sending then would tell the manager
+            // to unload what other silos' sources (or this one before a restart) had loaded.
+            if (!scan.BasePathExists || !tracking.Pending.IsCompleted || ++tracking.Scans < 2)
             {
                 continue;
             }
             var aspired = selection.Select(ready).Select(v => new AspiredVersion(v.Version, v.Path, v.Fingerprint)).ToArray();
-            tracking.Pending = SendAsync(name, aspired, cancellationToken);
+            tracking.Pending = SendAsync(name, aspired, ReadDeployment(name, basePath, tracking), cancellationToken);
         }
         foreach (var gone in _models.Keys.Where(n => !listed.Contains(n)).ToList())
         {
             // A model directory removed from the repository: unload all of its versions.
             Log.ModelRemoved(logger, gone);
             _models.Remove(gone);
-            _ = SendAsync(gone, [], cancellationToken);
+            _ = SendAsync(gone, [], null, cancellationToken);
         }
         return Task.CompletedTask;
     }
 
-    private async Task SendAsync(string model, AspiredVersion[] aspired, CancellationToken cancellationToken)
+    /// <summary>The deployment the base path's config.pbtxt asks for; the last valid one when it is invalid.</summary>
+    private ModelDeployment? ReadDeployment(string model, string basePath, ModelTracking tracking)
+    {
+        var path = Path.Combine(basePath, ModelConfig.FileName);
+        string? text;
+        try
+        {
+            text = File.Exists(path) ? File.ReadAllText(path) : null;
+        }
+        catch (IOException)
+        {
+            return tracking.Deployment;
+        }
+        if (text == tracking.ConfigText && tracking.Deployment is not null)
+        {
+            return tracking.Deployment;
+        }
+        tracking.ConfigText = text;
+        var defaults = options.Value.DefaultDeployment;
+        if (text is null)
+        {
+            return tracking.Deployment = defaults;
+        }
+        try
+        {
+            var config = ModelConfigParser.Parse(text);
+            if (config.Name is { } declared && declared != model)
+            {
+                throw new FormatException($"name \"{declared}\" does not match the model's directory name \"{model}\"");
+            }
+            tracking.Deployment = new ModelDeployment(config.Replicas ?? defaults.Replicas, config.Device ?? defaults.Device, ModelConfig.FileName);
+            Log.ConfigRead(logger, model, tracking.Deployment.Replicas, tracking.Deployment.Device.ToText());
+        }
+        catch (FormatException e)
+        {
+            Log.ConfigInvalid(logger, model, path, e.Message);
+        }
+        return tracking.Deployment;
+    }
+
+    private async Task SendAsync(string model, AspiredVersion[] aspired, ModelDeployment? deployment, CancellationToken cancellationToken)
     {
         try
         {
-            await grains.GetGrain<IModelGrain>(model).SetAspiredVersionsAsync(aspired, cancellationToken);
+            await grains.GetGrain<IModelGrain>(model).SetAspiredVersionsAsync(aspired, deployment, cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -165,6 +219,12 @@ public sealed partial class RepositorySource(
 
         [LoggerMessage(1204, LogLevel.Warning, "Model {Model} is no longer in the repository; unloading all of its versions")]
         public static partial void ModelRemoved(ILogger logger, string model);
+
+        [LoggerMessage(1205, LogLevel.Information, "Model {Model}: config.pbtxt asks for {Replicas} replicas on device '{Device}'")]
+        public static partial void ConfigRead(ILogger logger, string model, int replicas, string device);
+
+        [LoggerMessage(1206, LogLevel.Error, "Model {Model}: {Path} is invalid and is ignored (the last valid configuration stays in force): {Reason}")]
+        public static partial void ConfigInvalid(ILogger logger, string model, string path, string reason);
 
         [LoggerMessage(1203, LogLevel.Error, "Model {Model}: updating the aspired versions failed; retrying at the next poll")]
         public static partial void UpdateFailed(ILogger logger, Exception exception, string model);

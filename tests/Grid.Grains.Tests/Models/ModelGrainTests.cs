@@ -47,7 +47,7 @@ public sealed class ModelGrainTests(ClusterFixture fixture) : IClassFixture<Clus
 
     private IModelGrain Model(string name) => fixture.Grains.GetGrain<IModelGrain>(name);
 
-    private IModelVersionGrain Replica(string model, long version) => fixture.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(model, version));
+    private IModelVersionGrain Replica(string model, long version) => fixture.Grains.Replica(model, version, 0, Grid.Devices.DeviceRequirement.Any);
 
     [Fact]
     public async Task SetAspiredVersions_OneVersion_BecomesAvailableWithSignature()

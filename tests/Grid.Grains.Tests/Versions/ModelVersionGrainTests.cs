@@ -17,7 +17,7 @@ public sealed class ModelVersionGrainTests(ClusterFixture fixture) : IClassFixtu
         return new AspiredVersion(123, dir, RepositoryScanner.Fingerprint(dir, out _)!);
     }
 
-    private IModelVersionGrain Replica(string name) => fixture.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(name, 123));
+    private IModelVersionGrain Replica(string name) => fixture.Grains.Replica(name, 123, 0, Grid.Devices.DeviceRequirement.Any);
 
     [Fact]
     public async Task PredictAsync_ManyConcurrentRequests_EachGetsItsOwnResult()
@@ -69,8 +69,8 @@ public sealed class ModelVersionGrainTests(ClusterFixture fixture) : IClassFixtu
         var first = await grain.LoadAsync(HalfPlusTwo()).DefaultTimeout();
         var second = await grain.LoadAsync(HalfPlusTwo()).DefaultTimeout();
 
-        Assert.Equal(first[0].Key, second[0].Key);
-        Assert.Equal(first[0].Inputs[0].Alias, second[0].Inputs[0].Alias);
+        Assert.Equal(first.Signatures[0].Key, second.Signatures[0].Key);
+        Assert.Equal(first.Signatures[0].Inputs[0].Alias, second.Signatures[0].Inputs[0].Alias);
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public sealed class ModelVersionGrainTests(ClusterFixture fixture) : IClassFixtu
     {
         var directory = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<LocalReplicaDirectory>();
         var key = ModelVersionKey.Format("listed", 123);
-        var grain = fixture.Grains.GetGrain<IModelVersionGrain>(key);
+        var grain = fixture.Grains.Replica("listed", 123, 0, Grid.Devices.DeviceRequirement.Any);
 
         await grain.LoadAsync(HalfPlusTwo()).DefaultTimeout();
         Assert.True(directory.TryGet(key, out var local));
@@ -115,7 +115,7 @@ public sealed class BatchingModelVersionGrainTests(BatchingClusterFixture fixtur
     {
         var dir = Path.Combine(RepoPaths.ExampleModels, "fashion", "2");
         var version = new AspiredVersion(2, dir, RepositoryScanner.Fingerprint(dir, out _)!);
-        var grain = fixture.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("fashion", 2));
+        var grain = fixture.Grains.Replica("fashion", 2, 0, Grid.Devices.DeviceRequirement.Any);
         await grain.LoadAsync(version).DefaultTimeout();
         using var reference = new Grid.Serving.Inference.OnnxModelEngine(new()).Load(dir);
         var random = new Random(7);

@@ -10,7 +10,14 @@ public sealed record VersionStatus(
     [property: Id(1)] ModelVersionState State,
     [property: Id(2)] ServingStatusCode ErrorCode,
     [property: Id(3)] string ErrorMessage,
-    [property: Id(4)] ModelSignature[] Signatures);
+    [property: Id(4)] ModelSignature[] Signatures)
+{
+    /// <summary>The version's replicas; empty while it is not loaded.</summary>
+    [Id(5)] public ReplicaStatus[] Replicas { get; init; } = [];
+
+    /// <summary>True when the version could not be placed because no active silo offers the device it needs.</summary>
+    [Id(6)] public bool Unplaced { get; init; }
+}
 
 /// <summary>A consistent snapshot of every version a model has seen.</summary>
 [GenerateSerializer, Immutable, Alias("grid.ModelStatus")]
@@ -18,6 +25,9 @@ public sealed record ModelStatus(
     [property: Id(0)] string ModelName,
     [property: Id(1)] VersionStatus[] Versions)
 {
+    /// <summary>The deployment in force (replicas per version, device).</summary>
+    [Id(2)] public ModelDeployment Deployment { get; init; } = ModelDeployment.Default;
+
     /// <summary>True when the model has ever been registered by a repository source.</summary>
     public bool Exists => Versions.Length > 0;
 

@@ -1,3 +1,6 @@
+using Grid.Devices;
+using Grid.Grains.Hosting;
+using Grid.Grains.Placement;
 using Grid.Inference;
 using Grid.Models;
 using Grid.Serving;
@@ -21,10 +24,17 @@ namespace Grid.Grains.Versions;
 /// so a gateway in the same process can call it without a grain message. Unload removes the
 /// listing first, then waits for every admitted request (from either path) before freeing the
 /// session. Fields are touched only on the grain's scheduler.
+/// Each device requirement has its own sealed subclass below, carrying the placement filter
+/// that keeps its activations on silos offering that device.
+/// <para>The version it serves is persisted, so an activation that Orleans re-creates (its silo
+/// died, or the grain directory lost track of it) loads that version before taking its first
+/// message instead of answering VersionNotLoaded: like any virtual actor, the replica exists
+/// until it is unloaded.</para>
 /// </remarks>
 [Reentrant]
-public sealed partial class ModelVersionGrain(
-    IModelEngine engine, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILogger<ModelVersionGrain> logger)
+public abstract partial class ModelVersionGrain(
+    IPersistentState<ReplicaAssignment> assignment,
+    IModelEngine engine, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILocalSiloDetails silo, ILogger<ModelVersionGrain> logger)
     : Grain, IModelVersionGrain
 {
     private string _key = "";
@@ -35,27 +45,49 @@ public sealed partial class ModelVersionGrain(
     private string? _fingerprint;
     private Task<ModelSignature[]>? _loading;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _key = this.GetPrimaryKeyString();
         (_model, _version, _replica) = ModelVersionKey.Parse(_key);
-        return Task.CompletedTask;
+        if (assignment.State.Source is { } source)
+        {
+            Log.Resuming(logger, _model, _version, _replica, SiloName);
+            try
+            {
+                await LoadCoreAsync(source);
+            }
+            catch (ServingException)
+            {
+                // Logged by the load; the manager's next check sees an unloaded replica.
+            }
+        }
     }
 
-    public async Task<ModelSignature[]> LoadAsync(AspiredVersion version, CancellationToken cancellationToken = default)
+    /// <summary>What this replica needs from its silo; fixed by the subclass.</summary>
+    protected abstract DeviceRequirement Device { get; }
+
+    private string SiloName => silo.SiloAddress.ToString();
+
+    public async Task<ReplicaLoaded> LoadAsync(AspiredVersion version, CancellationToken cancellationToken = default)
     {
         if (_servable is not null && _fingerprint == version.Fingerprint)
         {
-            return _servable.Signatures;
+            return new ReplicaLoaded(_servable.Signatures, SiloName);
         }
         if (_loading is not null)
         {
-            return await _loading;
+            return new ReplicaLoaded(await _loading, SiloName);
         }
         _loading = LoadCoreAsync(version);
         try
         {
-            return await _loading;
+            var signatures = await _loading;
+            if (assignment.State.Source != version)
+            {
+                assignment.State.Source = version;
+                await assignment.WriteStateAsync();
+            }
+            return new ReplicaLoaded(signatures, SiloName);
         }
         finally
         {
@@ -63,10 +95,20 @@ public sealed partial class ModelVersionGrain(
         }
     }
 
+    public Task<ReplicaReport> GetReportAsync() => Task.FromResult(_servable is { } s
+        ? new ReplicaReport(true, SiloName, s.InFlight, s.BatchStats?.QueuedRequests ?? 0, _fingerprint)
+        : new ReplicaReport(false, SiloName, 0, 0, null));
+
+    public async Task RetireAsync(CancellationToken cancellationToken = default)
+    {
+        await UnloadAsync(cancellationToken);
+        DeactivateOnIdle();
+    }
+
     private async Task<ModelSignature[]> LoadCoreAsync(AspiredVersion version)
     {
         await CloseServableAsync();
-        Log.Loading(logger, _model, _version, _replica, version.Path);
+        Log.Loading(logger, _model, _version, _replica, Device.ToText(), SiloName, version.Path);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
@@ -126,6 +168,10 @@ public sealed partial class ModelVersionGrain(
             await CloseServableAsync();
             Log.Unloaded(logger, _model, _version, _replica);
         }
+        if (assignment.State.Source is not null)
+        {
+            await assignment.ClearStateAsync();
+        }
         DelayDeactivation(TimeSpan.Zero);
     }
 
@@ -154,8 +200,8 @@ public sealed partial class ModelVersionGrain(
 
     private static partial class Log
     {
-        [LoggerMessage(1101, LogLevel.Information, "Loading model {Model} version {Version} replica {Replica} from {Path}")]
-        public static partial void Loading(ILogger logger, string model, long version, int replica, string path);
+        [LoggerMessage(1101, LogLevel.Information, "Loading model {Model} version {Version} replica {Replica} (device {Device}) on silo {Silo} from {Path}")]
+        public static partial void Loading(ILogger logger, string model, long version, int replica, string device, string silo, string path);
 
         [LoggerMessage(1102, LogLevel.Information, "Loaded model {Model} version {Version} replica {Replica} in {ElapsedMs:F0} ms")]
         public static partial void Loaded(ILogger logger, string model, long version, int replica, double elapsedMs);
@@ -166,7 +212,47 @@ public sealed partial class ModelVersionGrain(
         [LoggerMessage(1105, LogLevel.Information, "Batching model {Model} version {Version} replica {Replica}: max_batch_size {MaxBatchSize}, batch_timeout_micros {TimeoutMicros}, max_enqueued_batches {MaxEnqueuedBatches}, allowed_batch_sizes {AllowedBatchSizes}, splitting {Splitting}, pad_variable_length_inputs {Pad}")]
         public static partial void Batching(ILogger logger, string model, long version, int replica, int maxBatchSize, long timeoutMicros, int maxEnqueuedBatches, string allowedBatchSizes, bool splitting, bool pad);
 
+        [LoggerMessage(1106, LogLevel.Information, "Re-activated model {Model} version {Version} replica {Replica} on silo {Silo}; loading its persisted version")]
+        public static partial void Resuming(ILogger logger, string model, long version, int replica, string silo);
+
         [LoggerMessage(1104, LogLevel.Information, "Unloaded model {Model} version {Version} replica {Replica}")]
         public static partial void Unloaded(ILogger logger, string model, long version, int replica);
     }
+}
+
+/// <summary>A replica that may run on any silo: a usable GPU's engine where offered, the CPU otherwise.</summary>
+[DeviceFilter(DeviceRequirement.Any), ReplicaPlacementAttribute]
+public sealed class AnyModelVersionGrain(
+    [PersistentState("replica", GridStorage.Name)] IPersistentState<ReplicaAssignment> assignment,
+    IModelEngine engine, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILocalSiloDetails silo, ILogger<ModelVersionGrain> logger)
+    : ModelVersionGrain(assignment, engine, batching, localReplicas, silo, logger)
+{
+    protected override DeviceRequirement Device => DeviceRequirement.Any;
+}
+
+/// <summary>A replica that must run on a silo offering the CPU.</summary>
+[DeviceFilter(DeviceRequirement.Cpu), ReplicaPlacementAttribute]
+public sealed class CpuModelVersionGrain(
+    [PersistentState("replica", GridStorage.Name)] IPersistentState<ReplicaAssignment> assignment,
+    IModelEngine engine, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILocalSiloDetails silo, ILogger<ModelVersionGrain> logger)
+    : ModelVersionGrain(assignment, engine, batching, localReplicas, silo, logger)
+{
+    protected override DeviceRequirement Device => DeviceRequirement.Cpu;
+}
+
+/// <summary>A replica that must run on a silo offering a usable GPU; never falls back to the CPU.</summary>
+[DeviceFilter(DeviceRequirement.Gpu), ReplicaPlacementAttribute]
+public sealed class GpuModelVersionGrain(
+    [PersistentState("replica", GridStorage.Name)] IPersistentState<ReplicaAssignment> assignment,
+    IModelEngine engine, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILocalSiloDetails silo, ILogger<ModelVersionGrain> logger)
+    : ModelVersionGrain(assignment, engine, batching, localReplicas, silo, logger)
+{
+    protected override DeviceRequirement Device => DeviceRequirement.Gpu;
+}
+
+/// <summary>The version a replica serves, persisted so a re-created activation loads it again.</summary>
+[GenerateSerializer, Alias("grid.ReplicaAssignment")]
+public sealed class ReplicaAssignment
+{
+    [Id(0)] public AspiredVersion? Source { get; set; }
 }

@@ -15,6 +15,13 @@ public sealed class BatchingOptions
     /// <c>num_batch_threads</c>, which belongs to the shared scheduler.
     /// </summary>
     public bool PerModelParameters { get; set; }
+
+    public void CopyFrom(BatchingOptions other)
+    {
+        Enabled = other.Enabled;
+        Parameters = other.Parameters;
+        PerModelParameters = other.PerModelParameters;
+    }
 }
 
 /// <summary>

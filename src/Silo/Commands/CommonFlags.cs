@@ -1,0 +1,86 @@
+using System.CommandLine;
+using Grid.Devices;
+using Grid.Silo.Configuration;
+
+namespace Grid.Silo.Commands;
+
+/// <summary>The TF Serving front-end flags: gRPC and REST ports, bind address, message limit.</summary>
+internal sealed class GatewayFlags
+{
+    private readonly Option<int> _port = new("--port") { Description = "gRPC port (TF Serving's PredictionService and ModelService).", DefaultValueFactory = _ => ServeOptions.DefaultGrpcPort };
+    private readonly Option<int> _restPort = new("--rest_api_port") { Description = "REST port for TF Serving's /v1/models API; 0 turns REST off.", DefaultValueFactory = _ => ServeOptions.DefaultRestPort };
+    private readonly Option<string> _host = new("--host") { Description = "Address to bind both ports to (an IP address or 'localhost').", DefaultValueFactory = _ => ServeOptions.DefaultHost };
+    private readonly Option<int> _maxMessage = new("--max_message_bytes") { Description = "Largest gRPC message and REST body, in bytes (default 64 MiB).", DefaultValueFactory = _ => Gateway.Configuration.GatewayOptions.DefaultMaxMessageBytes };
+
+    public IEnumerable<Option> All => [_port, _restPort, _host, _maxMessage];
+
+    public void Read(ParseResult result, ServeOptions o)
+    {
+        o.GrpcPort = result.GetValue(_port);
+        o.RestPort = result.GetValue(_restPort);
+        o.Host = result.GetValue(_host)!;
+        o.MaxMessageBytes = result.GetValue(_maxMessage);
+    }
+}
+
+/// <summary>The model flags of a process that hosts model grains: repository, engine threads, batching, deployment defaults.</summary>
+internal sealed class ModelFlags
+{
+    private readonly Option<string> _modelName = new("--model_name") { Description = "Name of the model served from --model_base_path.", DefaultValueFactory = _ => ServeOptions.DefaultModelName };
+    private readonly Option<string?> _basePath = new("--model_base_path") { Description = "One model's base path: <base_path>/<version>/model.onnx." };
+    private readonly Option<string?> _repository = new("--model_repository") { Description = "A directory whose every subdirectory is a model base path (Triton's layout). Default when no model flag is given: examples/models." };
+    private readonly Option<double> _poll = new("--file_system_poll_wait_seconds") { Description = "Seconds between scans for new or removed versions; 0 scans once at start-up.", DefaultValueFactory = _ => ServeOptions.DefaultPollWaitSeconds };
+    private readonly Option<int> _intraOp = new("--tensorflow_intra_op_parallelism") { Description = "Threads one ONNX Runtime run may use; 0 means one per core.", DefaultValueFactory = _ => 0 };
+    private readonly Option<bool> _enableBatching = new("--enable_batching") { Description = "Merge concurrent requests to a model version into one engine call (server-side batching)." };
+    private readonly Option<string?> _batchingFile = new("--batching_parameters_file") { Description = "TF Serving's BatchingParameters in text format (max_batch_size, batch_timeout_micros, ...); needs --enable_batching." };
+    private readonly Option<bool> _perModelBatching = new("--enable_per_model_batching_parameters") { Description = "Read batching_params.pbtxt from each version directory, overriding --batching_parameters_file for it." };
+    private readonly Option<int> _replicas = new("--model_replicas") { Description = "Replicas of every version, for models whose config.pbtxt has no instance_group count.", DefaultValueFactory = _ => 1 };
+    private readonly Option<string> _device = new("--model_device") { Description = "Device models need (gpu, cpu or any), for models whose config.pbtxt has no instance_group kind.", DefaultValueFactory = _ => "any" };
+
+    public IEnumerable<Option> All => [_modelName, _basePath, _repository, _poll, _intraOp, _enableBatching, _batchingFile, _perModelBatching, _replicas, _device];
+
+    /// <summary>Reads the flags; returns an error naming the flag, or null.</summary>
+    public string? Read(ParseResult result, ServeOptions o)
+    {
+        o.ModelName = result.GetValue(_modelName)!;
+        o.ModelBasePath = result.GetValue(_basePath);
+        o.ModelRepository = result.GetValue(_repository);
+        o.FileSystemPollWaitSeconds = result.GetValue(_poll);
+        o.IntraOpParallelism = result.GetValue(_intraOp);
+        o.EnableBatching = result.GetValue(_enableBatching);
+        o.BatchingParametersFile = result.GetValue(_batchingFile);
+        o.EnablePerModelBatchingParameters = result.GetValue(_perModelBatching);
+        o.ModelReplicas = result.GetValue(_replicas);
+        var device = result.GetValue(_device);
+        if (!DeviceRequirements.TryParse(device, out var parsed))
+        {
+            return $"--model_device '{device}' must be gpu, cpu or any";
+        }
+        o.ModelDevice = parsed;
+        if (o.ModelBasePath is null && o.ModelRepository is null)
+        {
+            var defaults = Hosting.ServeDefaults.FindExampleRepository();
+            if (!Directory.Exists(defaults))
+            {
+                return "no --model_base_path or --model_repository given, and no examples/models directory was found";
+            }
+            o.ModelRepository = defaults;
+        }
+        return null;
+    }
+}
+
+/// <summary>The flags that join a process to a cluster.</summary>
+internal sealed class ClusterFlags
+{
+    private readonly Option<string?> _cluster = new("--cluster") { Description = "Redis holding the cluster's membership and state: redis://HOST:PORT[/DB].", Required = true };
+    private readonly Option<string> _clusterId = new("--cluster_id") { Description = "Silos and gateways with the same id and Redis form one grid.", DefaultValueFactory = _ => "grid" };
+
+    public IEnumerable<Option> All => [_cluster, _clusterId];
+
+    public void Read(ParseResult result, ServeOptions o)
+    {
+        o.Cluster = result.GetValue(_cluster);
+        o.ClusterId = result.GetValue(_clusterId)!;
+    }
+}

@@ -182,6 +182,7 @@ public static class GridAdminEndpoints
                 }
                 w.WriteNumber("outstanding", r.Outstanding);
                 w.WriteNumber("queued", r.Queued);
+                w.WriteNumber("served", r.Served);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

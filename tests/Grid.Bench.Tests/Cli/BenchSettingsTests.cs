@@ -15,12 +15,21 @@ public sealed class BenchSettingsTests
     }
 
     [Fact]
+    public void ParseNames_GridAndCluster_SelectsBothInTheCanonicalOrder()
+    {
+        var (values, error) = BenchSettings.ParseNames("--configs", "grid-cluster,grid", BenchConfigs.All);
+
+        Assert.Null(error);
+        Assert.Equal(["grid", "grid-cluster"], values);
+    }
+
+    [Fact]
     public void ParseNames_UnknownName_NamesItAndTheOption()
     {
         var (values, error) = BenchSettings.ParseNames("--configs", "grid,triton", BenchConfigs.All);
 
         Assert.Null(values);
-        Assert.Equal("--configs: unknown 'triton' (expected some of onnx, empty, minimal, grid, grid-batching)", error);
+        Assert.Equal("--configs: unknown 'triton' (expected some of onnx, empty, minimal, grid, grid-batching, grid-cluster)", error);
     }
 
     [Fact]

@@ -8,8 +8,9 @@ namespace Grid.Bench.Tests.EndToEnd;
 
 /// <summary>
 /// The built grid-bench in quick mode as a child process, against real servers on 127.0.0.1:
-/// raw ONNX, the empty and minimal servers, grid serve, and grid serve with batching. gRPC
-/// only and a low open-loop rate, to stay well under a minute.
+/// raw ONNX, the empty and minimal servers, grid serve, grid serve with batching, and a
+/// Redis + grid silo + grid gateway cluster. gRPC only and a low open-loop rate, to stay
+/// around a minute.
 /// </summary>
 [Collection(TimingCollection.Name)]
 public sealed class QuickRunTests(ITestOutputHelper output)
@@ -30,7 +31,7 @@ public sealed class QuickRunTests(ITestOutputHelper output)
         var (exit, stderr) = await RunAsync(["--quick", "--protocols", "grpc", "--rate", "50", "--out", outDir]).WithTimeout(RunTimeout);
         output.WriteLine(stderr);
 
-        // Assert: every configuration a–e has a point that answered, without errors
+        // Assert: every configuration a–f has a point that answered, without errors
         Assert.True(exit == 0, $"grid-bench exited with {exit}:\n{stderr}");
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, ReportWriter.JsonFile)).DefaultTimeout());
         var root = json.RootElement;
@@ -45,18 +46,24 @@ public sealed class QuickRunTests(ITestOutputHelper output)
                 $"no successful error-free point for {config}:\n{stderr}");
         }
         Assert.Contains(points, p => p.GetProperty("mode").GetString() == BenchModes.Open && p.GetProperty("config").GetString() == BenchConfigs.Grid);
+
+        // ...including the cluster, through its gateway, at every closed-loop point of the quick mode
+        var cluster = points.Where(p => p.GetProperty("config").GetString() == BenchConfigs.GridCluster
+                                        && p.GetProperty("mode").GetString() == BenchModes.Closed).ToList();
+        Assert.Equal(4, cluster.Count);   // 2 models × clients 1 and 64
+        Assert.All(cluster, p => Assert.True(p.GetProperty("throughputRps").GetDouble() > 0 && p.GetProperty("errors").GetInt64() == 0, p.ToString()));
         Assert.True(root.GetProperty("machine").GetProperty("cpuCount").GetInt32() > 0);
 
         // ...the ratios come from the same run, every one of them computed
         var ratios = root.GetProperty("ratios").EnumerateArray().ToList();
-        Assert.Equal(5, ratios.Count);
+        Assert.Equal(7, ratios.Count);
         Assert.All(ratios, r => Assert.True(r.TryGetProperty("value", out var v) && v.GetDouble() > 0, r.ToString()));
 
         // ...results.md has the side-by-side tables and the ratio lines
         var md = await File.ReadAllTextAsync(Path.Combine(outDir, ReportWriter.MarkdownFile)).DefaultTimeout();
         Assert.Contains("## fashion · gRPC · closed loop", md);
         Assert.Contains("## convnet · gRPC · closed loop", md);
-        Assert.Contains("| clients | empty | minimal | grid | grid-batching |", md);
+        Assert.Contains("| clients | empty | minimal | grid | grid-batching | grid-cluster |", md);
         Assert.Contains("## Raw ONNX Runtime", md);
         Assert.Contains("## Ratios", md);
         foreach (var r in ratios)
@@ -80,7 +87,7 @@ public sealed class QuickRunTests(ITestOutputHelper output)
 
         Assert.Equal(2, exit);
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Equal("grid-bench: --configs: unknown 'triton' (expected some of onnx, empty, minimal, grid, grid-batching)", line);
+        Assert.Equal("grid-bench: --configs: unknown 'triton' (expected some of onnx, empty, minimal, grid, grid-batching, grid-cluster)", line);
     }
 
     [Fact]

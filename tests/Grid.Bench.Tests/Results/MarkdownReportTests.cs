@@ -15,10 +15,10 @@ public sealed class MarkdownReportTests
 
         // Assert
         Assert.Contains("## fashion · gRPC · closed loop", md);
-        Assert.Contains("| clients | empty | minimal | grid | grid-batching |", md);
-        Assert.Contains("| 64 | 10,000 | 5,000 | 4,000 | 7,000 |", md);
-        Assert.Contains("| 1 | – | 3,000 | 2,000 | – |", md);
-        Assert.Contains("| 1 | – | 0.200 / 0.400 / 0.800 | 0.400 / 0.800 / 1.600 | – |", md);
+        Assert.Contains("| clients | empty | minimal | grid | grid-batching | grid-cluster |", md);
+        Assert.Contains("| 64 | 10,000 | 5,000 | 4,000 | 7,000 | 2,000 |", md);
+        Assert.Contains("| 1 | – | 3,000 | 2,000 | – | 1,000 |", md);
+        Assert.Contains("| 1 | – | 0.200 / 0.400 / 0.800 | 0.400 / 0.800 / 1.600 | – | 0.800 / 1.600 / 3.200 |", md);
         Assert.Contains("## convnet · gRPC · closed loop", md);
         Assert.True(md.IndexOf("## fashion", StringComparison.Ordinal) < md.IndexOf("## convnet", StringComparison.Ordinal));
     }
@@ -36,6 +36,7 @@ public sealed class MarkdownReportTests
             Assert.Contains("- " + ratio.ToLine(), md);
         }
         Assert.Contains("grid-batching samples/s ÷ raw ONNX samples/s at its best batch size (16) = **0.84**", md);
+        Assert.Contains("- fashion, 64 concurrent gRPC clients: grid-cluster ÷ grid samples/s = **0.50** (2,000 ÷ 4,000; no target)", md);
     }
 
     [Fact]
@@ -63,7 +64,7 @@ public sealed class MarkdownReportTests
         // Assert
         Assert.Contains("## Failed configurations", md);
         Assert.Contains("- **grid-batching**: grid exited with code 2 \\| see log", md);
-        Assert.Contains("| 128 | – | – | 900 (3 err) | – |", md);
+        Assert.Contains("| 128 | – | – | 900 (3 err) | – | – |", md);
         Assert.Contains("- grid · fashion · gRPC · c=128: 3 errors, 0 dropped; first: `gRPC Unavailable: queue full`", md);
     }
 

@@ -39,7 +39,7 @@ internal static class SamplePoints
         P99Ms = 1000.0 * batch / samplesPerSecond,
     };
 
-    /// <summary>Every point the five ratios need.</summary>
+    /// <summary>Every point the seven ratios need.</summary>
     public static List<BenchPoint> Complete() =>
     [
         Onnx("convnet", 1, 200),
@@ -52,6 +52,8 @@ internal static class SamplePoints
         Closed(BenchConfigs.GridBatching, "fashion", 64, 7_000),
         Closed(BenchConfigs.Minimal, "fashion", 1, 3_000, p50: 0.2),
         Closed(BenchConfigs.Grid, "fashion", 1, 2_000, p50: 0.4),
+        Closed(BenchConfigs.GridCluster, "fashion", 64, 2_000),
+        Closed(BenchConfigs.GridCluster, "fashion", 1, 1_000, p50: 0.8),
     ];
 
     public static BenchReport Report(List<BenchPoint> points, params BenchFailure[] failures) => new()

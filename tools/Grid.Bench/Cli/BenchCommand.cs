@@ -23,11 +23,11 @@ public static class BenchCommand
         var batching = new Option<string>("--batching_parameters") { Description = "grid-batching's batching_parameters file content (TF Serving text format).", DefaultValueFactory = _ => BenchSettings.DefaultBatchingParameters };
         var output = new Option<string?>("--out") { Description = "Output folder (default artifacts/bench/<timestamp>/)." };
         var examples = new Option<string?>("--examples") { Description = "Model repository to copy the models from (default examples/models)." };
-        var gridArgs = new Option<string>("--grid_args") { Description = "Extra `grid serve` flags for grid and grid-batching, space-separated (e.g. \"--tensorflow_intra_op_parallelism 1\").", DefaultValueFactory = _ => "" };
+        var gridArgs = new Option<string>("--grid_args") { Description = "Extra `grid serve` flags for grid and grid-batching, and `grid silo` flags for grid-cluster's silo, space-separated (e.g. \"--tensorflow_intra_op_parallelism 1\").", DefaultValueFactory = _ => "" };
         var gridDll = new Option<string?>("--grid_dll") { Description = "The grid executable to benchmark (default: the grid.dll built with grid-bench)." };
-        var startTimeout = new Option<double>("--start_timeout") { Description = "Seconds a server may take to report its models AVAILABLE.", DefaultValueFactory = _ => 120 };
+        var startTimeout = new Option<double>("--start_timeout") { Description = "Seconds a server (for grid-cluster: its gateway) may take to report its models AVAILABLE.", DefaultValueFactory = _ => 120 };
 
-        var root = new RootCommand("grid-bench: batch-1 Predict throughput and latency of Grid against raw ONNX Runtime, an empty gRPC server and a minimal hand-written server.")
+        var root = new RootCommand("grid-bench: batch-1 Predict throughput and latency of Grid (in one process, and as gateway → silo cluster) against raw ONNX Runtime, an empty gRPC server and a minimal hand-written server.")
         {
             quick, models, configs, protocols, concurrency, batchSizes, duration, warmup, rate, maxOutstanding, channels, batching,
             output, examples, gridDll, gridArgs, startTimeout,
@@ -101,7 +101,7 @@ public static class BenchCommand
                     return Program.Fail($"model {m.Name} not found: no {m.ModelFile(examplesDir)}");
                 }
             }
-            var needsGrid = configNames!.Any(c => c is BenchConfigs.Grid or BenchConfigs.GridBatching);
+            var needsGrid = configNames!.Any(BenchConfigs.UsingGrid.Contains);
             var grid = result.GetValue(gridDll) ?? Locations.FindGridDll();
             if (needsGrid && (grid is null || !File.Exists(grid)))
             {

@@ -8,7 +8,8 @@ namespace Grid.Bench.Cli;
 
 /// <summary>
 /// Runs one benchmark: raw ONNX Runtime first (no server running), then each server
-/// configuration in its own process, one at a time, each killed before the next starts.
+/// configuration in its own process (grid-cluster: its own three), one at a time, each
+/// stopped before the next starts.
 /// A configuration that fails is recorded and the others still run. Writes the report.
 /// </summary>
 public static class BenchRunner
@@ -108,7 +109,7 @@ public static class BenchRunner
         string config, BenchSettings settings, string repository, string work, BenchReport report, Progress progress, CancellationToken cancellationToken)
     {
         var startWatch = Stopwatch.StartNew();
-        await using var server = StartServer(config, settings, repository, work);
+        await using var server = await StartServerAsync(config, settings, repository, work, cancellationToken);
         await server.WaitUntilAvailableAsync(settings.Models.Select(m => m.Name), settings.StartTimeout, cancellationToken);
         progress.Line($"{config}: ready in {startWatch.Elapsed.TotalSeconds:0.0} s (gRPC {server.GrpcPort}, REST {server.RestPort})");
 
@@ -160,7 +161,8 @@ public static class BenchRunner
         }
     }
 
-    private static ServerProcess StartServer(string config, BenchSettings settings, string repository, string work)
+    private static async Task<IBenchServer> StartServerAsync(
+        string config, BenchSettings settings, string repository, string work, CancellationToken cancellationToken)
     {
         var self = typeof(BenchRunner).Assembly.Location;
         switch (config)
@@ -181,12 +183,15 @@ public static class BenchRunner
                 return ServerProcess.Start($"grid serve ({config})", settings.GridDll,
                     (grpc, rest) => ["serve", "--model_repository", repository, "--file_system_poll_wait_seconds", "0",
                                      "--rest_api_port", $"{rest}", "--port", $"{grpc}", "--host", "127.0.0.1", .. settings.GridArgs, .. batching], work);
+            case BenchConfigs.GridCluster:
+                // The same grid.dll, repository and extra flags as grid, split into silo and gateway.
+                return await ClusterServer.StartAsync(settings.GridDll, repository, settings.GridArgs, Path.Combine(work, config), cancellationToken);
             default:
                 throw new ArgumentOutOfRangeException(nameof(config), config, "Not a server configuration");
         }
     }
 
-    private static void ThrowIfDied(ServerProcess server, string config)
+    private static void ThrowIfDied(IBenchServer server, string config)
     {
         if (server.HasExited)
         {

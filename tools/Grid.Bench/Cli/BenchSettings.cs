@@ -18,8 +18,9 @@ public sealed record BenchSettings
     public static readonly IReadOnlyList<int> QuickBatchSizes = [1, 16, 64, 256];
     public static readonly IReadOnlyList<int> FullBatchSizes = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
-    // Quick: 32 network points of 1 s (warm-up included) plus the ONNX sweep and five start-ups
-    // stay under a minute on 2 cores; open-loop points only when --rate is given.
+    // Quick: 40 network points of 1 s (warm-up included) plus the ONNX sweep, four server
+    // start-ups and one three-process cluster stay around a minute on 2 cores; open-loop
+    // points only when --rate is given.
     public const double QuickDurationSeconds = 0.75;
     public const double QuickWarmupSeconds = 0.25;
     public const double FullDurationSeconds = 5;
@@ -44,7 +45,7 @@ public sealed record BenchSettings
     public int GrpcChannels { get; init; } = DefaultGrpcChannels;
     public string BatchingParameters { get; init; } = DefaultBatchingParameters;
 
-    /// <summary>Extra <c>grid serve</c> flags for both Grid configurations.</summary>
+    /// <summary>Extra <c>grid serve</c> flags for grid and grid-batching, and for grid-cluster's <c>grid silo</c>.</summary>
     public IReadOnlyList<string> GridArgs { get; init; } = [];
     public required string OutputDirectory { get; init; }
     public required string Examples { get; init; }

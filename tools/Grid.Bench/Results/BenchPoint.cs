@@ -18,11 +18,20 @@ public static class BenchConfigs
     /// <summary>(e) <c>grid serve --enable_batching</c>.</summary>
     public const string GridBatching = "grid-batching";
 
-    /// <summary>All five, in the order they run and are shown.</summary>
-    public static readonly IReadOnlyList<string> All = [Onnx, Empty, Minimal, Grid, GridBatching];
+    /// <summary>
+    /// (f) Redis, one <c>grid silo</c> and one <c>grid gateway</c> in three processes, batching
+    /// off: the cost of the gateway → silo hop against <see cref="Grid"/>.
+    /// </summary>
+    public const string GridCluster = "grid-cluster";
 
-    /// <summary>The four that are servers driven over the network, in order.</summary>
-    public static readonly IReadOnlyList<string> Servers = [Empty, Minimal, Grid, GridBatching];
+    /// <summary>All six, in the order they run and are shown.</summary>
+    public static readonly IReadOnlyList<string> All = [Onnx, Empty, Minimal, Grid, GridBatching, GridCluster];
+
+    /// <summary>The five that are servers driven over the network, in order.</summary>
+    public static readonly IReadOnlyList<string> Servers = [Empty, Minimal, Grid, GridBatching, GridCluster];
+
+    /// <summary>The ones that run grid.dll (and need it built).</summary>
+    public static readonly IReadOnlyList<string> UsingGrid = [Grid, GridBatching, GridCluster];
 }
 
 public static class BenchProtocols
@@ -142,7 +151,7 @@ public sealed record RunSettings
     public int GrpcChannels { get; init; }
     public string BatchingParameters { get; init; } = "";
 
-    /// <summary>Extra <c>grid serve</c> flags both Grid configurations ran with.</summary>
+    /// <summary>Extra <c>grid serve</c> flags grid and grid-batching ran with, and grid-cluster's silo.</summary>
     public IReadOnlyList<string> GridArgs { get; init; } = [];
 }
 

@@ -5,7 +5,8 @@ namespace Grid.Bench.Results;
 /// <summary>
 /// One ratio the project reports, computed from the points of a single run. <see cref="Value"/>
 /// is null (and <see cref="Missing"/> says why) when a point it needs was not measured or had
-/// no successful answer.
+/// no successful answer. A ratio without a <see cref="Target"/> is reported for information:
+/// <see cref="Met"/> is null.
 /// </summary>
 public sealed record Ratio
 {
@@ -13,25 +14,29 @@ public sealed record Ratio
     public required string Description { get; init; }
     public double? Value { get; init; }
 
-    /// <summary>"&gt;=" or "&lt;=".</summary>
-    public required string Comparison { get; init; }
-    public required double Target { get; init; }
+    /// <summary>"&gt;=" or "&lt;="; null when there is no target.</summary>
+    public string? Comparison { get; init; }
+    public double? Target { get; init; }
     public double? Numerator { get; init; }
     public double? Denominator { get; init; }
     public string? Missing { get; init; }
 
-    public bool? Met => Value is not { } v ? null : Comparison == ">=" ? v >= Target : v <= Target;
+    public bool? Met => Value is not { } v || Target is not { } t ? null : Comparison == ">=" ? v >= t : v <= t;
 
-    /// <summary>One Markdown list line, e.g. "fashion, 64 gRPC clients: ... = 1.62 (target ≥ 1.5: met)".</summary>
+    /// <summary>
+    /// One Markdown list line, e.g. "fashion, 64 gRPC clients: ... = 1.62 (a ÷ b; target ≥ 1.5: met)",
+    /// or "... = 0.62 (a ÷ b; no target)".
+    /// </summary>
     public string ToLine()
     {
-        var target = $"target {(Comparison == ">=" ? "≥" : "≤")} {Target.ToString("0.##", CultureInfo.InvariantCulture)}";
+        var target = Target is not { } t ? "no target" : $"target {(Comparison == ">=" ? "≥" : "≤")} {t.ToString("0.##", CultureInfo.InvariantCulture)}";
         if (Value is not { } v)
         {
             return $"{Description} = n/a ({target}; {Missing})";
         }
         var inputs = $"{Format(Numerator)} ÷ {Format(Denominator)}";
-        return $"{Description} = **{v.ToString("0.00", CultureInfo.InvariantCulture)}** ({inputs}; {target}: {(Met == true ? "met" : "NOT met")})";
+        var verdict = Met is { } met ? $"{target}: {(met ? "met" : "NOT met")}" : target;
+        return $"{Description} = **{v.ToString("0.00", CultureInfo.InvariantCulture)}** ({inputs}; {verdict})";
     }
 
     private static string Format(double? x) => x switch
@@ -85,6 +90,21 @@ public static class RatioCalculator
             "<=", 1.5,
             P50(Closed(points, BenchConfigs.Grid, "fashion", BenchProtocols.Grpc, LatencyConcurrency), $"grid fashion gRPC c={LatencyConcurrency}"),
             P50(Closed(points, BenchConfigs.Minimal, "fashion", BenchProtocols.Grpc, LatencyConcurrency), $"minimal fashion gRPC c={LatencyConcurrency}")));
+
+        // The gateway → silo hop: the cluster against grid serve, whose requests stay in one
+        // process. Reported without a target.
+        ratios.Add(Divide(
+            "fashion_cluster_vs_grid",
+            $"fashion, {ThroughputConcurrency} concurrent gRPC clients: grid-cluster ÷ grid samples/s",
+            null, null,
+            Throughput(Closed(points, BenchConfigs.GridCluster, "fashion", BenchProtocols.Grpc, ThroughputConcurrency), $"grid-cluster fashion gRPC c={ThroughputConcurrency}"),
+            Throughput(Closed(points, BenchConfigs.Grid, "fashion", BenchProtocols.Grpc, ThroughputConcurrency), $"grid fashion gRPC c={ThroughputConcurrency}")));
+        ratios.Add(Divide(
+            "fashion_cluster_p50_vs_grid",
+            $"fashion, concurrency {LatencyConcurrency} (gRPC): grid-cluster p50 ÷ grid p50 latency",
+            null, null,
+            P50(Closed(points, BenchConfigs.GridCluster, "fashion", BenchProtocols.Grpc, LatencyConcurrency), $"grid-cluster fashion gRPC c={LatencyConcurrency}"),
+            P50(Closed(points, BenchConfigs.Grid, "fashion", BenchProtocols.Grpc, LatencyConcurrency), $"grid fashion gRPC c={LatencyConcurrency}")));
         return ratios;
     }
 
@@ -106,7 +126,8 @@ public static class RatioCalculator
         _ => (p.P50Ms, null),
     };
 
-    private static Ratio Divide(string id, string description, string comparison, double target,
+    /// <param name="comparison">"&gt;=" or "&lt;=", with <paramref name="target"/>; both null for a ratio without a target.</param>
+    private static Ratio Divide(string id, string description, string? comparison, double? target,
         (double? Value, string? Missing) numerator, (double? Value, string? Missing) denominator)
     {
         var missing = numerator.Missing ?? denominator.Missing;

@@ -20,6 +20,7 @@ public static class ThroughputChart
         [BenchConfigs.Minimal] = Colors.DarkOrange,
         [BenchConfigs.Grid] = Colors.SteelBlue,
         [BenchConfigs.GridBatching] = Colors.ForestGreen,
+        [BenchConfigs.GridCluster] = Colors.MediumPurple,
         [BenchConfigs.Onnx] = Colors.Crimson,
     };
 

@@ -55,7 +55,11 @@ public sealed record ReplicaStatus(
     [property: Id(3)] string Silo,
     [property: Id(4)] string Error,
     [property: Id(5)] int Outstanding,
-    [property: Id(6)] int Queued);
+    [property: Id(6)] int Queued)
+{
+    /// <summary>Requests the replica had answered successfully at the last check (since it was loaded).</summary>
+    [Id(7)] public long Served { get; init; }
+}
 
 /// <summary>What a replica answers to a load check.</summary>
 /// <param name="Loaded">False when this activation holds no session (fresh, or unloaded).</param>
@@ -65,7 +69,11 @@ public sealed record ReplicaReport(
     [property: Id(1)] string Silo,
     [property: Id(2)] int Outstanding,
     [property: Id(3)] int Queued,
-    [property: Id(4)] string? Fingerprint);
+    [property: Id(4)] string? Fingerprint)
+{
+    /// <summary>Requests answered successfully since the replica was loaded.</summary>
+    [Id(5)] public long Served { get; init; }
+}
 
 /// <summary>What a successful load returns: the signatures and where the replica runs.</summary>
 [GenerateSerializer, Immutable, Alias("grid.ReplicaLoaded")]

@@ -356,7 +356,7 @@ public sealed partial class ModelGrain(
     {
         entry.State = ModelVersionState.Unloading;
         _dirty = true;
-        var errors = await Task.WhenAll(entry.Replicas.Select(async r =>
+        var errors = await Task.WhenAll(entry.Replicas.Where(r => r.State != ReplicaState.Unplaced && r.Silo.Length > 0).Select(async r =>
         {
             try
             {
@@ -471,6 +471,7 @@ public sealed partial class ModelGrain(
             }
             replica.Outstanding = report.Outstanding;
             replica.Queued = report.Queued;
+            replica.Served = report.Served;
             if (report.Silo != replica.Silo)
             {
                 replica.Silo = report.Silo;
@@ -495,6 +496,11 @@ public sealed partial class ModelGrain(
 
     private async Task RetireAsync(VersionRecord entry, ReplicaRecord replica)
     {
+        if (replica.State == ReplicaState.Unplaced || replica.Silo.Length == 0)
+        {
+            // Never placed: there is no activation to free, and calling one would try to place it.
+            return;
+        }
         replica.State = ReplicaState.Unloading;
         try
         {

@@ -62,7 +62,8 @@ public sealed class ReplicaRecord
     // Not persisted: the last load check, and when a failed load may be retried.
     [NonSerialized] public int Outstanding;
     [NonSerialized] public int Queued;
+    [NonSerialized] public long Served;
     [NonSerialized] public long RetryAfter;
 
-    public ReplicaStatus ToStatus() => new(Index, Device, State, Silo, Error, Outstanding, Queued);
+    public ReplicaStatus ToStatus() => new(Index, Device, State, Silo, Error, Outstanding, Queued) { Served = Served };
 }

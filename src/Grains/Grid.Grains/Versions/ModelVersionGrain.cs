@@ -96,7 +96,7 @@ public abstract partial class ModelVersionGrain(
     }
 
     public Task<ReplicaReport> GetReportAsync() => Task.FromResult(_servable is { } s
-        ? new ReplicaReport(true, SiloName, s.InFlight, s.BatchStats?.QueuedRequests ?? 0, _fingerprint)
+        ? new ReplicaReport(true, SiloName, s.InFlight, s.BatchStats?.QueuedRequests ?? 0, _fingerprint) { Served = s.Served }
         : new ReplicaReport(false, SiloName, 0, 0, null));
 
     public async Task RetireAsync(CancellationToken cancellationToken = default)

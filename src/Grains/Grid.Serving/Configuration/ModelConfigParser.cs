@@ -76,7 +76,7 @@ public static class ModelConfigParser
                     platform = reader.ReadString(field);
                     if (!Platforms.Contains(platform))
                     {
-                        throw reader.Error($"platform \"{platform}\" is not supported; supported: {string.Join(", ", Platforms)}");
+                        throw reader.ErrorAtPrevious($"platform \"{platform}\" is not supported; supported: {string.Join(", ", Platforms)}");
                     }
                     break;
                 case "backend":
@@ -84,7 +84,7 @@ public static class ModelConfigParser
                     var backend = reader.ReadString(field);
                     if (backend != "onnxruntime")
                     {
-                        throw reader.Error($"backend \"{backend}\" is not supported; supported: onnxruntime");
+                        throw reader.ErrorAtPrevious($"backend \"{backend}\" is not supported; supported: onnxruntime");
                     }
                     platform ??= "onnxruntime_onnx";
                     break;
@@ -123,7 +123,7 @@ public static class ModelConfigParser
                     var count = reader.ReadInt32("instance_group.count");
                     if (count is < 1 or > ModelConfig.MaxReplicas)
                     {
-                        throw reader.Error($"instance_group.count must be between 1 and {ModelConfig.MaxReplicas}, got {count}");
+                        throw reader.ErrorAtPrevious($"instance_group.count must be between 1 and {ModelConfig.MaxReplicas}, got {count}");
                     }
                     replicas = count;
                     break;
@@ -131,7 +131,7 @@ public static class ModelConfigParser
                     var kind = reader.Expect(TokenKind.Identifier, "KIND_GPU, KIND_CPU or KIND_AUTO after kind").Text;
                     if (kind == "KIND_MODEL" || !DeviceRequirements.TryParse(kind, out var parsed) || !kind.StartsWith("KIND_", StringComparison.Ordinal))
                     {
-                        throw reader.Error($"instance_group.kind must be KIND_GPU, KIND_CPU or KIND_AUTO, got {kind}");
+                        throw reader.ErrorAtPrevious($"instance_group.kind must be KIND_GPU, KIND_CPU or KIND_AUTO, got {kind}");
                     }
                     device = parsed;
                     break;

@@ -132,6 +132,10 @@ internal sealed class TextFormatReader
         return token;
     }
 
+    /// <summary>An error about the value just read, reported at that value's line.</summary>
+    public FormatException ErrorAtPrevious(string message)
+        => _position > 0 ? new FormatException($"line {_tokens[_position - 1].Line}: {message}") : Error(message);
+
     public FormatException Error(string message)
     {
         var line = Peek()?.Line ?? (_position > 0 ? _tokens[_position - 1].Line : _lastLine);

@@ -23,6 +23,7 @@ public sealed class Servable : ILocalReplica
     private readonly ModelSignature[] _signatures;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
+    private long _served;
     private volatile bool _closing;
     private Task? _closed;
 
@@ -43,6 +44,9 @@ public sealed class Servable : ILocalReplica
 
     /// <summary>Requests admitted and not yet answered (queued or running).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Requests answered successfully since the replica was loaded.</summary>
+    public long Served => Interlocked.Read(ref _served);
 
     /// <summary>Batch counters; null without batching.</summary>
     public BatchQueueStats? BatchStats => _queue?.Stats;
@@ -84,6 +88,7 @@ public sealed class Servable : ILocalReplica
             {
                 tensors = Array.ConvertAll(tensors, SignatureValidator.DropTrailingUnitDimension);
             }
+            Interlocked.Increment(ref _served);
             return new InferenceResult(Version, signature.Key, tensors);
         }
         finally

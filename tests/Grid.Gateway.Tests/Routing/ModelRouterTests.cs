@@ -99,4 +99,35 @@ public class ModelRouterTests
         // Assert
         Assert.Equal("Servable not found for request: Latest(m)", error.Message);
     }
+
+    [Fact]
+    public void Resolve_LatestWhenTheOnlyVersionCannotBePlaced_ThrowsUnavailableWithTheReason()
+    {
+        // Arrange
+        var status = Status(new VersionStatus(1, ModelVersionState.End, ServingStatusCode.Unavailable, "Model m version 1 cannot be placed. No silo can host it: it needs a usable GPU", []) { Unplaced = true });
+
+        // Act
+        var error = Assert.Throws<ServingException>(() => ModelRouter.Resolve(status, "m", null));
+
+        // Assert
+        Assert.Equal(ServingStatusCode.Unavailable, error.Code);
+        Assert.Contains("needs a usable GPU", error.Message);
+    }
+
+    [Fact]
+    public void Resolve_SpecificVersionUnplacedWhileAnotherServes_ThrowsUnavailableForIt()
+    {
+        // Arrange
+        var status = Status(
+            Version(1, ModelVersionState.Available),
+            new VersionStatus(2, ModelVersionState.End, ServingStatusCode.Unavailable, "cannot be placed", []) { Unplaced = true });
+
+        // Act
+        var error = Assert.Throws<ServingException>(() => ModelRouter.Resolve(status, "m", 2));
+        var latest = ModelRouter.Resolve(status, "m", null);
+
+        // Assert
+        Assert.Equal(ServingStatusCode.Unavailable, error.Code);
+        Assert.Equal(1L, latest.Version);
+    }
 }

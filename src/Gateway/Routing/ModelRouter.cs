@@ -41,6 +41,7 @@ public sealed partial class ModelRouter(
 {
     private readonly ConcurrentDictionary<string, Snapshot> _snapshots = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ReplicaTracker> _trackers = new(StringComparer.Ordinal);
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<VersionStatus, ReplicaTracker[]> _versionTrackers = new();
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _siloAborts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _staleLogged = new(StringComparer.Ordinal);
 
@@ -49,6 +50,9 @@ public sealed partial class ModelRouter(
     /// <summary>This gateway's view of one replica: requests in flight to it, and whether its silo recently failed.</summary>
     private sealed class ReplicaTracker
     {
+        /// <summary>The replica's key in the <see cref="LocalReplicaDirectory"/>.</summary>
+        public required string LocalKey { get; init; }
+
         public int Outstanding;
         public string SuspectSilo = "";
         public long SuspectUntil;
@@ -127,7 +131,7 @@ public sealed partial class ModelRouter(
         string model, long? version, Func<VersionStatus, InferenceRequest> buildRequest, CancellationToken cancellationToken)
     {
         var fresh = false;
-        HashSet<string>? failed = null;
+        HashSet<ReplicaTracker>? failed = null;
         var started = time.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
@@ -137,9 +141,9 @@ public sealed partial class ModelRouter(
                 Log.Retrying(logger, model, target.Version, attempt, time.GetElapsedTime(started).TotalMilliseconds);
             }
             var request = buildRequest(target);
-            var now = time.GetTimestamp();
-            var candidates = Candidates(model, target, failed, now);
-            if (candidates.Count == 0)
+            var trackers = TrackersFor(model, target);
+            var chosen = Choose(target, trackers, failed, time.GetTimestamp());
+            if (chosen < 0)
             {
                 if (!fresh && failed is null)
                 {
@@ -149,18 +153,12 @@ public sealed partial class ModelRouter(
                 }
                 throw NoReplica(model, target);
             }
-            var loads = new ReplicaLoad[candidates.Count];
-            for (var i = 0; i < loads.Length; i++)
-            {
-                var (r, t, _) = candidates[i];
-                loads[i] = new ReplicaLoad(r.Replica, Volatile.Read(ref t.Outstanding), r.Queued);
-            }
-            var (replica, tracker, trackerKey) = candidates[loads.Length == 1 ? 0 : selection.Choose(loads)];
+            var replica = target.Replicas[chosen];
+            var tracker = trackers[chosen];
             Interlocked.Increment(ref tracker.Outstanding);
             try
             {
-                var key = ModelVersionKey.Format(model, target.Version, replica.Replica);
-                if (localReplicas.TryGet(key, out var local))
+                if (localReplicas.TryGet(tracker.LocalKey, out var local))
                 {
                     return await local.PredictAsync(request, cancellationToken);
                 }
@@ -200,7 +198,7 @@ public sealed partial class ModelRouter(
                 }
                 else if (IsTransportFailure(e))
                 {
-                    (failed ??= new HashSet<string>(StringComparer.Ordinal)).Add(trackerKey);
+                    (failed ??= []).Add(tracker);
                     if (e is not ReplicaUnreachableException)
                     {
                         // Orleans itself found the silo unreachable: end the other calls to it too.
@@ -216,7 +214,7 @@ public sealed partial class ModelRouter(
                 else
                 {
                     // Unloaded under us: the version set changed, so re-resolve.
-                    (failed ??= new HashSet<string>(StringComparer.Ordinal)).Add(trackerKey);
+                    (failed ??= []).Add(tracker);
                     fresh = true;
                 }
                 if (attempt >= target.Replicas.Length + 2)
@@ -268,32 +266,72 @@ public sealed partial class ModelRouter(
         }
     }
 
-    private List<(ReplicaStatus Replica, ReplicaTracker Tracker, string Key)> Candidates(
-        string model, VersionStatus target, HashSet<string>? failed, long now)
+    /// <summary>
+    /// The trackers of a snapshot's replicas, by position; computed once per snapshot, so a
+    /// request builds no keys. Trackers outlive snapshots: they are shared by replica identity.
+    /// </summary>
+    private ReplicaTracker[] TrackersFor(string model, VersionStatus target)
     {
-        var list = new List<(ReplicaStatus, ReplicaTracker, string)>(target.Replicas.Length);
-        foreach (var r in target.Replicas)
+        if (_versionTrackers.TryGetValue(target, out var cached))
         {
-            if (r.State != ReplicaState.Available || _activeSilos is { } active && r.Silo.Length > 0 && !active.Contains(r.Silo))
+            return cached;
+        }
+        var trackers = new ReplicaTracker[target.Replicas.Length];
+        for (var i = 0; i < trackers.Length; i++)
+        {
+            var r = target.Replicas[i];
+            var localKey = ModelVersionKey.Format(model, target.Version, r.Replica);
+            trackers[i] = _trackers.GetOrAdd($"{ModelVersionKey.GrainClass(r.Device)}/{localKey}", static (_, key) => new ReplicaTracker { LocalKey = key }, localKey);
+        }
+        _versionTrackers.AddOrUpdate(target, trackers);
+        return trackers;
+    }
+
+    /// <summary>
+    /// The index of the replica to call, or -1: among Available replicas on active silos that
+    /// have not failed this request and are not suspect, the selection policy's choice.
+    /// </summary>
+    private int Choose(VersionStatus target, ReplicaTracker[] trackers, HashSet<ReplicaTracker>? failed, long now)
+    {
+        var count = 0;
+        var last = -1;
+        Span<bool> eligible = target.Replicas.Length <= 64 ? stackalloc bool[target.Replicas.Length] : new bool[target.Replicas.Length];
+        for (var i = 0; i < target.Replicas.Length; i++)
+        {
+            var r = target.Replicas[i];
+            var t = trackers[i];
+            if (r.State != ReplicaState.Available
+                || (_activeSilos is { } active && r.Silo.Length > 0 && !active.Contains(r.Silo))
+                || (failed is not null && failed.Contains(t)))
             {
                 continue;
             }
-            var key = $"{ModelVersionKey.GrainClass(r.Device)}/{ModelVersionKey.Format(model, target.Version, r.Replica)}";
-            if (failed is not null && failed.Contains(key))
+            lock (t)
             {
-                continue;
-            }
-            var tracker = _trackers.GetOrAdd(key, static _ => new ReplicaTracker());
-            lock (tracker)
-            {
-                if (tracker.SuspectUntil > now && tracker.SuspectSilo == r.Silo)
+                if (t.SuspectUntil > now && t.SuspectSilo == r.Silo)
                 {
                     continue;
                 }
             }
-            list.Add((r, tracker, key));
+            eligible[i] = true;
+            last = i;
+            count++;
         }
-        return list;
+        if (count <= 1)
+        {
+            return last;
+        }
+        var indices = new int[count];
+        var loads = new ReplicaLoad[count];
+        for (int i = 0, n = 0; i < eligible.Length; i++)
+        {
+            if (eligible[i])
+            {
+                indices[n] = i;
+                loads[n++] = new ReplicaLoad(target.Replicas[i].Replica, Volatile.Read(ref trackers[i].Outstanding), target.Replicas[i].Queued);
+            }
+        }
+        return indices[selection.Choose(loads)];
     }
 
     private static ServingException NoReplica(string model, VersionStatus target)

@@ -39,7 +39,9 @@ public sealed class GridProcess : IAsyncDisposable
     {
         var grpc = FreePort.Next();
         var rest = FreePort.Next();
-        var psi = GridCli.StartInfo(["serve", "--host", "127.0.0.1", "--port", grpc.ToString(), "--rest_api_port", rest.ToString(), .. args]);
+        // Each process keeps its grain state in its own directory unless the test names one.
+        string[] state = args.Contains("--state_dir") ? [] : ["--state_dir", Path.Combine(Path.GetTempPath(), "grid-state-" + Guid.NewGuid().ToString("N")[..12])];
+        var psi = GridCli.StartInfo(["serve", "--host", "127.0.0.1", "--port", grpc.ToString(), "--rest_api_port", rest.ToString(), .. state, .. args]);
         var process = new Process { StartInfo = psi };
         var grid = new GridProcess(process, grpc, rest);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) grid._output.Enqueue(e.Data); };

@@ -18,8 +18,11 @@ namespace Grid.Gateway.Admin;
 /// </summary>
 public static class GridAdminEndpoints
 {
-    public static IEndpointRouteBuilder MapGridAdmin(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapGridAdmin(this IEndpointRouteBuilder root)
     {
+        // Every admin route, the read-only ones included, requires the bearer token when one is set.
+        var endpoints = root.MapGroup("").AddEndpointFilter(AdminAuthorization.FilterAsync);
+        ExperimentEndpoints.Map(endpoints);
         endpoints.MapGet("/v1/grid/cluster", (HttpContext c, IGrainFactory grains) => RunAsync(c, () => ClusterAsync(c, grains)));
         endpoints.MapGet("/v1/grid/models/{name}", (HttpContext c, string name, ModelRouter router) => RunAsync(c, () => ModelAsync(c, router, name)));
         endpoints.MapPut("/v1/grid/models/{name}/deployment", (HttpContext c, string name, IGrainFactory grains, ModelRouter router) => RunAsync(c, () => SetDeploymentAsync(c, grains, router, name)));
@@ -27,7 +30,7 @@ public static class GridAdminEndpoints
         return endpoints;
     }
 
-    private static async Task RunAsync(HttpContext context, Func<Task> handler)
+    internal static async Task RunAsync(HttpContext context, Func<Task> handler)
     {
         try
         {
@@ -192,8 +195,9 @@ public static class GridAdminEndpoints
         w.WriteEndObject();
     }
 
-    private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
+    internal static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write, int status = StatusCodes.Status200OK)
     {
+        context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(context.Response.BodyWriter, new JsonWriterOptions { Indented = true });
         write(writer);

@@ -41,6 +41,9 @@ public sealed class GatewayOptions
     /// Orleans can leave a call unanswered until its 30 s response timeout.
     /// </summary>
     public TimeSpan RetryAttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary><c>--admin_token</c>: when set, the admin API requires <c>Authorization: Bearer</c> with it.</summary>
+    public string? AdminToken { get; set; }
 }
 
 public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
@@ -58,6 +61,10 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.StatusRefreshTimeout <= TimeSpan.Zero || options.StatusRefreshTimeout > TimeSpan.FromMinutes(1))
         {
             return ValidateOptionsResult.Fail($"StatusRefreshTimeout must be between 0 (exclusive) and 1 min, got {options.StatusRefreshTimeout}");
+        }
+        if (options.AdminToken is { } token && (token.Length < 8 || token.Any(char.IsWhiteSpace)))
+        {
+            return ValidateOptionsResult.Fail("--admin_token must be at least 8 characters with no spaces");
         }
         if (options.RetryAttemptTimeout <= TimeSpan.Zero)
         {

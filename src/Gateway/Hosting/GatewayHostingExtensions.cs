@@ -23,6 +23,11 @@ public static class GatewayHostingExtensions
         services.TryAddSingleton<IReplicaSelectionPolicy>(new PowerOfTwoChoicesPolicy());
         services.AddSingleton<ModelRouter>();
         services.AddHostedService<SiloWatcher>();
+        services.TryAddSingleton<Grid.Experiments.IArmAssignmentPolicy, Grid.Experiments.WeightedArmAssignment>();
+        services.AddSingleton<Experiments.ExperimentRecorder>();
+        services.AddSingleton<Experiments.ExperimentRouter>();
+        services.AddSingleton<Experiments.ExperimentStatsFlusher>();
+        services.AddHostedService(sp => sp.GetRequiredService<Experiments.ExperimentStatsFlusher>());
         services.AddGrpc();
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<GatewayOptions>>((grpc, gateway) =>
         {
@@ -37,6 +42,13 @@ public static class GatewayHostingExtensions
     {
         endpoints.MapGrpcService<PredictionServiceAdapter>();
         endpoints.MapGrpcService<ModelServiceAdapter>();
+        return endpoints;
+    }
+
+    /// <summary>Prometheus metrics (experiment arms, .NET runtime) at <c>/metrics</c>; never behind the admin token.</summary>
+    public static IEndpointRouteBuilder MapGridMetrics(this IEndpointRouteBuilder endpoints)
+    {
+        Prometheus.MetricServerMiddlewareExtensions.MapMetrics(endpoints);
         return endpoints;
     }
 

@@ -66,7 +66,8 @@ public sealed partial class ModelRouter(
         return status;
     }
 
-    private async ValueTask<ModelStatus> GetRoutingStatusAsync(string model, bool fresh)
+    /// <summary>The status routing uses: cached for the snapshot TTL, and the last one when the manager is unreachable.</summary>
+    public async ValueTask<ModelStatus> GetRoutingStatusAsync(string model, bool fresh = false)
     {
         _snapshots.TryGetValue(model, out var s);
         if (!fresh && s is not null && time.GetElapsedTime(s.FetchedAt) < options.Value.RoutingSnapshotTtl)
@@ -106,7 +107,7 @@ public sealed partial class ModelRouter(
 
     public static VersionStatus Resolve(ModelStatus status, string model, long? version)
     {
-        var target = version is { } v ? status.Find(v) : status.LatestAvailable();
+        var target = version is { } v ? status.Find(v) : status.DefaultTarget();
         if (target is null || target.State != ModelVersionState.Available)
         {
             // A version that no silo can host says so, rather than looking merely absent.

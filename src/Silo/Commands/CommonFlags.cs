@@ -11,8 +11,9 @@ internal sealed class GatewayFlags
     private readonly Option<int> _restPort = new("--rest_api_port") { Description = "REST port for TF Serving's /v1/models API; 0 turns REST off.", DefaultValueFactory = _ => ServeOptions.DefaultRestPort };
     private readonly Option<string> _host = new("--host") { Description = "Address to bind both ports to (an IP address or 'localhost').", DefaultValueFactory = _ => ServeOptions.DefaultHost };
     private readonly Option<int> _maxMessage = new("--max_message_bytes") { Description = "Largest gRPC message and REST body, in bytes (default 64 MiB).", DefaultValueFactory = _ => Gateway.Configuration.GatewayOptions.DefaultMaxMessageBytes };
+    private readonly Option<string?> _adminToken = new("--admin_token") { Description = "Require 'Authorization: Bearer <token>' on the admin API (/v1/grid/...). Also read from GRID_ADMIN_TOKEN." };
 
-    public IEnumerable<Option> All => [_port, _restPort, _host, _maxMessage];
+    public IEnumerable<Option> All => [_port, _restPort, _host, _maxMessage, _adminToken];
 
     public void Read(ParseResult result, ServeOptions o)
     {
@@ -20,6 +21,7 @@ internal sealed class GatewayFlags
         o.RestPort = result.GetValue(_restPort);
         o.Host = result.GetValue(_host)!;
         o.MaxMessageBytes = result.GetValue(_maxMessage);
+        o.AdminToken = result.GetValue(_adminToken) ?? Environment.GetEnvironmentVariable("GRID_ADMIN_TOKEN");
     }
 }
 

@@ -14,15 +14,16 @@ public static class ServeCommand
         var gateway = new GatewayFlags();
         var models = new ModelFlags();
         var siloPort = new Option<int>("--silo_port") { Description = "Orleans silo port; 0 picks a free one.", DefaultValueFactory = _ => 0 };
+        var stateDir = new Option<string>("--state_dir") { Description = "Directory for grain state (experiments, deployment overrides, the model registry), kept across restarts.", DefaultValueFactory = _ => ServeOptions.DefaultStateDir };
 
         var command = new Command("serve", "Run a silo and the TF Serving gateway in one process (no external services).");
-        foreach (var option in gateway.All.Concat(models.All).Append(siloPort))
+        foreach (var option in gateway.All.Concat(models.All).Append(siloPort).Append(stateDir))
         {
             command.Options.Add(option);
         }
         command.SetAction(async (result, cancellationToken) =>
         {
-            var options = new ServeOptions { SiloPort = result.GetValue(siloPort) };
+            var options = new ServeOptions { SiloPort = result.GetValue(siloPort), StateDir = result.GetValue(stateDir)! };
             gateway.Read(result, options);
             if (models.Read(result, options) is { } flagError)
             {
@@ -45,6 +46,7 @@ public static class ServeCommand
             var app = builder.Build();
             app.MapTensorFlowServing();
             app.MapGridAdmin();
+            app.MapGridMetrics();
             return await GridHost.RunAsync(app, cancellationToken);
         });
         return command;
@@ -133,6 +135,7 @@ public static class GatewayCommand
             var app = builder.Build();
             app.MapTensorFlowServing();
             app.MapGridAdmin();
+            app.MapGridMetrics();
             return await GridHost.RunAsync(app, cancellationToken);
         });
         return command;

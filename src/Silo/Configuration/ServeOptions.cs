@@ -94,6 +94,17 @@ public sealed class ServeOptions
     /// </summary>
     public bool GpuStandIn { get; set; }
 
+    /// <summary><c>--admin_token</c>: the bearer token the admin API requires; null leaves it open.</summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>
+    /// <c>--state_dir</c> (<c>grid serve</c>): where grain state (experiments, deployment
+    /// overrides, the model registry) is kept as files, so it survives a restart.
+    /// </summary>
+    public string StateDir { get; set; } = DefaultStateDir;
+
+    public const string DefaultStateDir = ".grid-state";
+
     /// <summary><c>--silo_name</c>: how the silo appears in status; default <c>silo-PORT</c>.</summary>
     public string? SiloName { get; set; }
 
@@ -188,6 +199,10 @@ public static class ServeOptionsValidator
         if (o.MaxMessageBytes < 1024)
         {
             return $"--max_message_bytes must be at least 1024, got {o.MaxMessageBytes}";
+        }
+        if (o.AdminToken is { } token && (token.Length < 8 || token.Any(char.IsWhiteSpace)))
+        {
+            return "--admin_token must be at least 8 characters with no spaces";
         }
         if (o.ModelReplicas is < 1 or > Serving.Configuration.ModelConfig.MaxReplicas)
         {

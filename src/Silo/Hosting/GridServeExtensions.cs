@@ -35,7 +35,7 @@ public static partial class GridServeExtensions
         {
             silo.UseLocalhostClustering(siloPort: siloPort, gatewayPort: ServeAddresses.FreeTcpPort());
             silo.Configure<SiloMessagingOptions>(m => m.MaxMessageBodySize = OrleansBodyLimit(options));
-            silo.AddMemoryGrainStorage(GridStorage.Name);
+            silo.Services.AddGridFileStorage(GridStorage.Name, Path.GetFullPath(options.StateDir));
             silo.AddGridPlacement(devices);
             silo.Services.AddGridGrains(o => o.IntraOpThreads = options.IntraOpParallelism, b => b.CopyFrom(batching));
         });
@@ -143,7 +143,11 @@ public static partial class GridServeExtensions
                 k.Listen(address, options.RestPort, l => l.Protocols = HttpProtocols.Http1);
             }
         });
-        builder.Services.AddGridGateway(g => g.MaxMessageBytes = options.MaxMessageBytes);
+        builder.Services.AddGridGateway(g =>
+        {
+            g.MaxMessageBytes = options.MaxMessageBytes;
+            g.AdminToken = options.AdminToken;
+        });
         return builder;
     }
 }

@@ -61,6 +61,7 @@ public sealed partial class RepositorySource(
         public int Scans { get; set; }
         public string? ConfigText { get; set; }
         public ModelDeployment? Deployment { get; set; }
+        public IVersionSelectionPolicy? VersionPolicy { get; set; }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -124,8 +125,10 @@ public sealed partial class RepositorySource(
             {
                 continue;
             }
-            var aspired = selection.Select(ready).Select(v => new AspiredVersion(v.Version, v.Path, v.Fingerprint)).ToArray();
-            tracking.Pending = SendAsync(name, aspired, ReadDeployment(name, basePath, tracking), cancellationToken);
+            var deployment = ReadDeployment(name, basePath, tracking);
+            var policy = tracking.VersionPolicy ?? selection;
+            var aspired = policy.Select(ready).Select(v => new AspiredVersion(v.Version, v.Path, v.Fingerprint)).ToArray();
+            tracking.Pending = SendAsync(name, aspired, deployment, cancellationToken);
         }
         foreach (var gone in _models.Keys.Where(n => !listed.Contains(n)).ToList())
         {
@@ -158,6 +161,7 @@ public sealed partial class RepositorySource(
         var defaults = options.Value.DefaultDeployment;
         if (text is null)
         {
+            tracking.VersionPolicy = null;
             return tracking.Deployment = defaults;
         }
         try
@@ -168,6 +172,7 @@ public sealed partial class RepositorySource(
                 throw new FormatException($"name \"{declared}\" does not match the model's directory name \"{model}\"");
             }
             tracking.Deployment = new ModelDeployment(config.Replicas ?? defaults.Replicas, config.Device ?? defaults.Device, ModelConfig.FileName);
+            tracking.VersionPolicy = config.VersionPolicy;
             Log.ConfigRead(logger, model, tracking.Deployment.Replicas, tracking.Deployment.Device.ToText());
         }
         catch (FormatException e)

@@ -182,7 +182,8 @@ public static class BenchRunner
                 }
                 return ServerProcess.Start($"grid serve ({config})", settings.GridDll,
                     (grpc, rest) => ["serve", "--model_repository", repository, "--file_system_poll_wait_seconds", "0",
-                                     "--rest_api_port", $"{rest}", "--port", $"{grpc}", "--host", "127.0.0.1", .. settings.GridArgs, .. batching], work);
+                                     "--rest_api_port", $"{rest}", "--port", $"{grpc}", "--host", "127.0.0.1",
+                                     "--state_dir", Path.Combine(work, config + "-state"), .. settings.GridArgs, .. batching], work);
             case BenchConfigs.GridCluster:
                 // The same grid.dll, repository and extra flags as grid, split into silo and gateway.
                 return await ClusterServer.StartAsync(settings.GridDll, repository, settings.GridArgs, Path.Combine(work, config), cancellationToken);

@@ -27,6 +27,34 @@ public interface IModelGrain : IGrainWithStringKey
     [Alias("SetDeploymentOverride")]
     Task<ModelStatus> SetDeploymentOverrideAsync(ModelDeployment? deployment, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Starts an experiment on this model. Throws INVALID_ARGUMENT for an unknown or unavailable
+    /// version, a weight of zero or less, or a bad id; FAILED_PRECONDITION when another
+    /// experiment is active; ALREADY_EXISTS for a reused id.
+    /// </summary>
+    [Alias("CreateExperiment")]
+    Task<Grid.Experiments.ExperimentStatus> CreateExperimentAsync(Grid.Experiments.ExperimentSpec spec);
+
+    /// <summary>Changes the weights of the named arms of an active experiment.</summary>
+    [Alias("SetExperimentWeights")]
+    Task<Grid.Experiments.ExperimentStatus> SetExperimentWeightsAsync(string id, Dictionary<string, int> weights);
+
+    /// <summary>Ends the experiment and pins the arm's version as the model's default.</summary>
+    [Alias("PromoteExperiment")]
+    Task<Grid.Experiments.ExperimentStatus> PromoteExperimentAsync(string id, string arm);
+
+    /// <summary>Ends the experiment and restores the default the model had before it.</summary>
+    [Alias("StopExperiment")]
+    Task<Grid.Experiments.ExperimentStatus> StopExperimentAsync(string id);
+
+    /// <summary>Every experiment, newest last, with its merged measurements.</summary>
+    [Alias("GetExperiments"), Orleans.Concurrency.AlwaysInterleave]
+    Task<Grid.Experiments.ExperimentStatus[]> GetExperimentsAsync();
+
+    /// <summary>Adds one gateway's measurements since its last report (per arm name).</summary>
+    [Alias("AddExperimentStats")]
+    Task AddExperimentStatsAsync(string id, Dictionary<string, Grid.Experiments.ArmStats> deltas);
+
     /// <summary>A snapshot of every version's and replica's state. Never blocks on a load in progress.</summary>
     [Alias("GetStatus"), Orleans.Concurrency.AlwaysInterleave]
     Task<ModelStatus> GetStatusAsync();

@@ -28,6 +28,16 @@ public sealed record ModelStatus(
     /// <summary>The deployment in force (replicas per version, device).</summary>
     [Id(2)] public ModelDeployment Deployment { get; init; } = ModelDeployment.Default;
 
+    /// <summary>The experiment that routes this model's unversioned requests, if any.</summary>
+    [Id(3)] public Grid.Experiments.ExperimentSpec? ActiveExperiment { get; init; }
+
+    /// <summary>A default version pinned by promoting an experiment arm; null: the latest available.</summary>
+    [Id(4)] public long? DefaultVersion { get; init; }
+
+    /// <summary>What an unversioned request without an experiment is served by: the pinned default when it is available, else the latest.</summary>
+    public VersionStatus? DefaultTarget()
+        => DefaultVersion is { } pinned && Find(pinned) is { State: ModelVersionState.Available } v ? v : LatestAvailable();
+
     /// <summary>True when the model has ever been registered by a repository source.</summary>
     public bool Exists => Versions.Length > 0;
 

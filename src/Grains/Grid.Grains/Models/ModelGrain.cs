@@ -1,4 +1,5 @@
 using Grid.Devices;
+using Grid.Experiments;
 using Grid.Grains.Hosting;
 using Grid.Grains.Placement;
 using Grid.Models;
@@ -51,6 +52,7 @@ public sealed partial class ModelGrain(
     private bool _started;
     private long _lastCheck;
     private long _membershipSeen = -1;
+    private Task _saveChain = Task.CompletedTask;
 
     private string Model => this.GetPrimaryKeyString();
 
@@ -172,7 +174,113 @@ public sealed partial class ModelGrain(
             .ToArray())
     {
         Deployment = Deployment,
+        ActiveExperiment = state.State.Experiments.LastOrDefault(e => e.State == ExperimentState.Active)?.Spec,
+        DefaultVersion = state.State.DefaultVersion,
     };
+
+    public async Task<ExperimentStatus> CreateExperimentAsync(ExperimentSpec spec)
+    {
+        ExperimentValidation.ValidateId(spec.Id);
+        if (state.State.Experiments.Any(e => e.Spec.Id == spec.Id))
+        {
+            throw new ServingException(ServingStatusCode.AlreadyExists, $"Model {Model} already has an experiment with id '{spec.Id}'");
+        }
+        if (state.State.Experiments.FirstOrDefault(e => e.State == ExperimentState.Active) is { } active)
+        {
+            throw ServingException.FailedPrecondition($"Model {Model} already has an active experiment '{active.Spec.Id}'; stop or promote it first");
+        }
+        ExperimentValidation.ValidateSpec(spec, Model, Versions.Where(v => v.State == ModelVersionState.Available).Select(v => v.Version).ToHashSet());
+        var experiment = new ExperimentStatus(Model, spec, ExperimentState.Active, state.State.DefaultVersion, null, DateTime.UtcNow, null, []);
+        state.State.Experiments.Add(experiment);
+        _dirty = true;
+        await SaveAsync();
+        Log.ExperimentStarted(logger, Model, spec.Id, string.Join(", ", spec.Arms.Select(a => $"{a.Name}=v{a.Version}:{a.Weight}")));
+        return experiment;
+    }
+
+    public async Task<ExperimentStatus> SetExperimentWeightsAsync(string id, Dictionary<string, int> weights)
+    {
+        var (index, experiment) = ActiveExperiment(id);
+        var arms = experiment.Spec.Arms.ToArray();
+        foreach (var (name, weight) in weights)
+        {
+            var i = Array.FindIndex(arms, a => a.Name == name);
+            if (i < 0)
+            {
+                throw ServingException.InvalidArgument($"Experiment '{id}' has no arm named '{name}'; its arms are {string.Join(", ", arms.Select(a => a.Name))}");
+            }
+            arms[i] = arms[i] with { Weight = weight };
+        }
+        var spec = experiment.Spec with { Arms = arms };
+        ExperimentValidation.ValidateSpec(spec, Model, null);
+        var updated = experiment with { Spec = spec };
+        state.State.Experiments[index] = updated;
+        _dirty = true;
+        await SaveAsync();
+        Log.ExperimentWeights(logger, Model, id, string.Join(", ", arms.Select(a => $"{a.Name}:{a.Weight}")));
+        return updated;
+    }
+
+    public async Task<ExperimentStatus> PromoteExperimentAsync(string id, string arm)
+    {
+        var (index, experiment) = ActiveExperiment(id);
+        var chosen = experiment.Spec.Arms.FirstOrDefault(a => a.Name == arm)
+            ?? throw ServingException.InvalidArgument($"Experiment '{id}' has no arm named '{arm}'; its arms are {string.Join(", ", experiment.Spec.Arms.Select(a => a.Name))}");
+        var updated = experiment with { State = ExperimentState.Promoted, PromotedArm = chosen.Name, EndedUtc = DateTime.UtcNow };
+        state.State.Experiments[index] = updated;
+        state.State.DefaultVersion = chosen.Version;
+        _dirty = true;
+        await SaveAsync();
+        Log.ExperimentPromoted(logger, Model, id, chosen.Name, chosen.Version);
+        return updated;
+    }
+
+    public async Task<ExperimentStatus> StopExperimentAsync(string id)
+    {
+        var (index, experiment) = ActiveExperiment(id);
+        var updated = experiment with { State = ExperimentState.Stopped, EndedUtc = DateTime.UtcNow };
+        state.State.Experiments[index] = updated;
+        state.State.DefaultVersion = experiment.PreviousDefault;
+        _dirty = true;
+        await SaveAsync();
+        Log.ExperimentStopped(logger, Model, id, experiment.PreviousDefault?.ToString() ?? "the latest version");
+        return updated;
+    }
+
+    public Task<ExperimentStatus[]> GetExperimentsAsync() => Task.FromResult(state.State.Experiments.ToArray());
+
+    public async Task AddExperimentStatsAsync(string id, Dictionary<string, ArmStats> deltas)
+    {
+        var index = state.State.Experiments.FindIndex(e => e.Spec.Id == id);
+        if (index < 0)
+        {
+            return;
+        }
+        var experiment = state.State.Experiments[index];
+        var stats = new Dictionary<string, ArmStats>(experiment.Stats, StringComparer.Ordinal);
+        foreach (var (arm, delta) in deltas)
+        {
+            stats[arm] = (stats.GetValueOrDefault(arm) ?? ArmStats.Empty).Add(delta);
+        }
+        state.State.Experiments[index] = experiment with { Stats = stats };
+        _dirty = true;
+        await SaveAsync();
+    }
+
+    private (int Index, ExperimentStatus Experiment) ActiveExperiment(string id)
+    {
+        var index = state.State.Experiments.FindIndex(e => e.Spec.Id == id);
+        if (index < 0)
+        {
+            throw ServingException.NotFound($"Model {Model} has no experiment '{id}'");
+        }
+        var experiment = state.State.Experiments[index];
+        if (experiment.State != ExperimentState.Active)
+        {
+            throw ServingException.FailedPrecondition($"Experiment '{id}' of model {Model} has ended ({experiment.State.ToString().ToUpperInvariant()})");
+        }
+        return (index, experiment);
+    }
 
     private Task ReconcileAsync()
     {
@@ -214,7 +322,20 @@ public sealed partial class ModelGrain(
         }
     }
 
-    private async Task SaveAsync()
+    /// <summary>
+    /// Writes the state if anything changed. Writes are chained one after another: grain storage
+    /// rejects a second write that starts before the first has returned its new ETag, and this
+    /// grain is reentrant.
+    /// </summary>
+    private Task SaveAsync() => _saveChain = WriteAfterAsync(_saveChain);
+
+    private async Task WriteAfterAsync(Task previous)
+    {
+        await previous;
+        await WriteIfDirtyAsync();
+    }
+
+    private async Task WriteIfDirtyAsync()
     {
         if (!_dirty)
         {
@@ -564,6 +685,18 @@ public sealed partial class ModelGrain(
 
         [LoggerMessage(1013, LogLevel.Error, "Model {Model}: reconciling failed; retrying at the next check")]
         public static partial void ReconcileFailed(ILogger logger, Exception exception, string model);
+
+        [LoggerMessage(1015, LogLevel.Information, "Model {Model} experiment {Experiment} started: {Arms}")]
+        public static partial void ExperimentStarted(ILogger logger, string model, string experiment, string arms);
+
+        [LoggerMessage(1016, LogLevel.Information, "Model {Model} experiment {Experiment} weights: {Weights}")]
+        public static partial void ExperimentWeights(ILogger logger, string model, string experiment, string weights);
+
+        [LoggerMessage(1017, LogLevel.Information, "Model {Model} experiment {Experiment} promoted arm {Arm}: version {Version} is the default")]
+        public static partial void ExperimentPromoted(ILogger logger, string model, string experiment, string arm, long version);
+
+        [LoggerMessage(1018, LogLevel.Information, "Model {Model} experiment {Experiment} stopped; the default is {Default} again")]
+        public static partial void ExperimentStopped(ILogger logger, string model, string experiment, string @default);
 
         [LoggerMessage(1014, LogLevel.Warning, "Model {Model}: persisting its state failed; it is kept in memory and written again at the next change")]
         public static partial void SaveFailed(ILogger logger, Exception exception, string model);

@@ -22,6 +22,12 @@ public sealed class ModelGrainState
 
     /// <summary>True once the model is listed in the <see cref="IModelRegistryGrain"/>.</summary>
     [Id(3)] public bool Registered { get; set; }
+
+    /// <summary>Every experiment the model has had, the active one (at most one) included.</summary>
+    [Id(4)] public List<Grid.Experiments.ExperimentStatus> Experiments { get; set; } = [];
+
+    /// <summary>The version unversioned requests get when no experiment is active; null: the latest available.</summary>
+    [Id(5)] public long? DefaultVersion { get; set; }
 }
 
 [GenerateSerializer, Alias("grid.VersionRecord")]

@@ -8,7 +8,8 @@ namespace Grid.Serving.Configuration;
 /// </summary>
 /// <param name="Replicas">Triton's <c>instance_group.count</c>: replicas of every served version.</param>
 /// <param name="Device">Triton's <c>instance_group.kind</c>: KIND_GPU, KIND_CPU or KIND_AUTO.</param>
-public sealed record ModelConfig(string? Name, string? Platform, int? Replicas, DeviceRequirement? Device)
+/// <param name="VersionPolicy">Triton's (and TF Serving's) <c>version_policy</c>: which versions are served.</param>
+public sealed record ModelConfig(string? Name, string? Platform, int? Replicas, DeviceRequirement? Device, Policies.IVersionSelectionPolicy? VersionPolicy = null)
 {
     public const string FileName = "config.pbtxt";
 
@@ -18,7 +19,8 @@ public sealed record ModelConfig(string? Name, string? Platform, int? Replicas, 
 
 /// <summary>
 /// Reads the subset of Triton's <c>ModelConfig</c> text format that Grid acts on:
-/// <c>name</c>, <c>platform</c>, <c>backend</c> and one <c>instance_group { count kind }</c>.
+/// <c>name</c>, <c>platform</c>, <c>backend</c>, <c>version_policy</c> (<c>latest { num_versions }</c>,
+/// <c>all { }</c> or <c>specific { versions }</c>) and one <c>instance_group { count kind }</c>.
 /// Any other field is rejected by name rather than silently ignored, so a configuration never
 /// appears to do something it does not. Pure; errors are <see cref="FormatException"/> with a
 /// line number.
@@ -34,6 +36,7 @@ public static class ModelConfigParser
         string? name = null, platform = null;
         int? replicas = null;
         DeviceRequirement? device = null;
+        Policies.IVersionSelectionPolicy? versionPolicy = null;
         var groups = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (reader.Peek() is { } token)
@@ -88,11 +91,90 @@ public static class ModelConfigParser
                     }
                     platform ??= "onnxruntime_onnx";
                     break;
+                case "version_policy":
+                    versionPolicy = ReadVersionPolicy(reader);
+                    break;
                 default:
-                    throw reader.Error($"Message type \"{MessageName}\" has no field named \"{field}\" that Grid supports (supported: name, platform, backend, instance_group).");
+                    throw reader.Error($"Message type \"{MessageName}\" has no field named \"{field}\" that Grid supports (supported: name, platform, backend, version_policy, instance_group).");
             }
         }
-        return new ModelConfig(name, platform, replicas, device);
+        return new ModelConfig(name, platform, replicas, device, versionPolicy);
+    }
+
+    private static TokenKind OpenMessage(TextFormatReader reader, string field)
+    {
+        reader.TryConsume(TokenKind.Colon);
+        return reader.TryConsume(TokenKind.OpenBrace) ? TokenKind.CloseBrace
+            : reader.TryConsume(TokenKind.OpenAngle) ? TokenKind.CloseAngle
+            : throw reader.Error($"{field} is a message: write {field} {{ ... }}");
+    }
+
+    /// <summary><c>version_policy { latest { num_versions: N } | all { } | specific { versions: [..] } }</c>.</summary>
+    private static Policies.IVersionSelectionPolicy ReadVersionPolicy(TextFormatReader reader)
+    {
+        var close = OpenMessage(reader, "version_policy");
+        var kind = reader.Expect(TokenKind.Identifier, "latest, all or specific inside version_policy").Text;
+        var inner = OpenMessage(reader, $"version_policy.{kind}");
+        Policies.IVersionSelectionPolicy policy;
+        switch (kind)
+        {
+            case "all":
+                policy = new Policies.AllVersionSelectionPolicy();
+                break;
+            case "latest":
+                var n = 1;
+                if (reader.Peek() is { Kind: TokenKind.Identifier } t)
+                {
+                    if (t.Text != "num_versions")
+                    {
+                        throw reader.Error($"version_policy.latest has no field named \"{t.Text}\" (expected num_versions)");
+                    }
+                    reader.Next();
+                    reader.Expect(TokenKind.Colon, "':' after num_versions");
+                    n = reader.ReadInt32("version_policy.latest.num_versions");
+                    if (n < 1)
+                    {
+                        throw reader.ErrorAtPrevious($"version_policy.latest.num_versions must be at least 1, got {n}");
+                    }
+                }
+                policy = new Policies.LatestVersionSelectionPolicy(n);
+                break;
+            case "specific":
+                var versions = new List<long>();
+                while (reader.Peek() is { Kind: TokenKind.Identifier } v)
+                {
+                    if (v.Text != "versions")
+                    {
+                        throw reader.Error($"version_policy.specific has no field named \"{v.Text}\" (expected versions)");
+                    }
+                    reader.Next();
+                    reader.Expect(TokenKind.Colon, "':' after versions");
+                    if (reader.TryConsume(TokenKind.OpenBracket))
+                    {
+                        do
+                        {
+                            versions.Add(reader.ReadInt64("version_policy.specific.versions"));
+                        }
+                        while (reader.TryConsume(TokenKind.Comma));
+                        reader.Expect(TokenKind.CloseBracket, "']' closing versions");
+                    }
+                    else
+                    {
+                        versions.Add(reader.ReadInt64("version_policy.specific.versions"));
+                    }
+                }
+                if (versions.Count == 0)
+                {
+                    throw reader.Error("version_policy.specific needs at least one entry in versions");
+                }
+                policy = new Policies.SpecificVersionSelectionPolicy(versions);
+                break;
+            default:
+                throw reader.ErrorAtPrevious($"version_policy must be latest, all or specific, got {kind}");
+        }
+        reader.Expect(inner, $"the end of version_policy.{kind}");
+        reader.Expect(close, "the end of version_policy");
+        return policy;
     }
 
     private static void ReadGroup(TextFormatReader reader, ref int groups, ref int? replicas, ref DeviceRequirement? device)

@@ -1,3 +1,4 @@
+using Grid.Gateway.Experiments;
 using Grid.Gateway.Routing;
 using Grid.Inference;
 using Grid.Serving;
@@ -8,7 +9,7 @@ using Tensorflow.Serving;
 namespace Grid.Gateway.Protocols.TensorFlowServing.Grpc;
 
 /// <summary>TF Serving's <c>tensorflow.serving.PredictionService</c> over Grid's grains.</summary>
-public sealed class PredictionServiceAdapter(ModelRouter router) : PredictionService.PredictionServiceBase
+public sealed class PredictionServiceAdapter(ModelRouter router, ExperimentRouter experiments) : PredictionService.PredictionServiceBase
 {
     public override Task<PredictResponse> Predict(PredictRequest request, ServerCallContext context) => GrpcErrors.Guard(context, async () =>
     {
@@ -22,7 +23,11 @@ public sealed class PredictionServiceAdapter(ModelRouter router) : PredictionSer
         var signatureName = string.IsNullOrEmpty(request.ModelSpec.SignatureName) ? Models.ModelSignature.DefaultKey : request.ModelSpec.SignatureName;
         var filter = request.OutputFilter.ToArray();
         var inference = new InferenceRequest(signatureName, inputs, filter);
-        var result = await router.PredictAsync(model, version, _ => inference, context.CancellationToken);
+        var (result, arm) = await experiments.PredictAsync(model, version, key => context.RequestHeaders.GetValue(key), _ => inference, context.CancellationToken);
+        if (arm is not null)
+        {
+            context.ResponseTrailers.Add(ExperimentHeaders.Arm, arm);
+        }
         var response = new PredictResponse { ModelSpec = TfServingMessages.Spec(model, result.Version, result.SignatureName) };
         foreach (var output in result.Outputs)
         {

@@ -117,12 +117,17 @@ public static partial class TfServingRestEndpoints
         var body = await ReadBodyAsync(context, options.MaxMessageBytes);
         using var parsed = TfServingJsonCodec.ParseBody(body);
         var signatureName = string.IsNullOrEmpty(parsed.SignatureName) ? Models.ModelSignature.DefaultKey : parsed.SignatureName;
-        var result = await router.PredictAsync(model, version, target =>
+        var experiments = context.RequestServices.GetRequiredService<Experiments.ExperimentRouter>();
+        var (result, arm) = await experiments.PredictAsync(model, version, key => context.Request.Headers.TryGetValue(key, out var v) ? v.ToString() : null, target =>
         {
             var signature = Array.Find(target.Signatures, s => s.Key == signatureName)
                 ?? throw ServingException.InvalidArgument($"Serving signature name: \"{signatureName}\" not found in signature def");
             return new InferenceRequest(signatureName, TfServingJsonCodec.DecodeInputs(parsed, signature), []);
         }, context.RequestAborted);
+        if (arm is not null)
+        {
+            context.Response.Headers[Experiments.ExperimentHeaders.Arm] = arm;
+        }
         await WriteJsonAsync(context, w => TfServingJsonCodec.WriteResponse(w, parsed.IsRowFormat, result.Outputs));
     }
 

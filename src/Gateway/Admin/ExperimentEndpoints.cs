@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Grid.Experiments;
 using Grid.Gateway.Experiments;
+using Grid.Gateway.Routing;
 using Grid.Grains;
 using Grid.Serving;
 using Microsoft.AspNetCore.Builder;
@@ -21,7 +22,11 @@ public static class ExperimentEndpoints
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost(Base, (HttpContext c, string model, IGrainFactory grains) => GridAdminEndpoints.RunAsync(c, () => CreateAsync(c, grains, model)));
+        endpoints.MapPost(Base, (HttpContext c, string model, IGrainFactory grains, ModelRouter router) => GridAdminEndpoints.RunAsync(c, async () =>
+        {
+            await CreateAsync(c, grains, model);
+            router.Invalidate(model);
+        }));
         endpoints.MapGet(Base, (HttpContext c, string model, IGrainFactory grains, ExperimentStatsFlusher flusher) => GridAdminEndpoints.RunAsync(c, async () =>
         {
             await flusher.FlushAsync();
@@ -45,7 +50,7 @@ public static class ExperimentEndpoints
                 ?? throw ServingException.NotFound($"Model {model} has no experiment '{id}'");
             await GridAdminEndpoints.WriteJsonAsync(c, w => Write(w, experiment));
         }));
-        endpoints.MapPut(Base + "/{id}/weights", (HttpContext c, string model, string id, IGrainFactory grains) => GridAdminEndpoints.RunAsync(c, async () =>
+        endpoints.MapPut(Base + "/{id}/weights", (HttpContext c, string model, string id, IGrainFactory grains, ModelRouter router) => GridAdminEndpoints.RunAsync(c, async () =>
         {
             using var body = await ReadObjectAsync(c, "{\"control\": 50, \"treatment\": 50}");
             var weights = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -56,20 +61,23 @@ public static class ExperimentEndpoints
                     : throw ServingException.InvalidArgument($"The weight of arm '{p.Name}' must be an integer, got {p.Value.GetRawText()}");
             }
             var updated = await ModelGrain(grains, model).SetExperimentWeightsAsync(id, weights);
+            router.Invalidate(model);
             await GridAdminEndpoints.WriteJsonAsync(c, w => Write(w, updated));
         }));
-        endpoints.MapPost(Base + "/{id}/promote", (HttpContext c, string model, string id, IGrainFactory grains) => GridAdminEndpoints.RunAsync(c, async () =>
+        endpoints.MapPost(Base + "/{id}/promote", (HttpContext c, string model, string id, IGrainFactory grains, ModelRouter router) => GridAdminEndpoints.RunAsync(c, async () =>
         {
             using var body = await ReadObjectAsync(c, "{\"arm\": \"treatment\"}");
             var arm = body.RootElement.TryGetProperty("arm", out var a) && a.ValueKind == JsonValueKind.String
                 ? a.GetString()!
                 : throw ServingException.InvalidArgument("Expected {\"arm\": \"<arm name>\"}");
             var promoted = await ModelGrain(grains, model).PromoteExperimentAsync(id, arm);
+            router.Invalidate(model);
             await GridAdminEndpoints.WriteJsonAsync(c, w => Write(w, promoted));
         }));
-        endpoints.MapPost(Base + "/{id}/stop", (HttpContext c, string model, string id, IGrainFactory grains) => GridAdminEndpoints.RunAsync(c, async () =>
+        endpoints.MapPost(Base + "/{id}/stop", (HttpContext c, string model, string id, IGrainFactory grains, ModelRouter router) => GridAdminEndpoints.RunAsync(c, async () =>
         {
             var stopped = await ModelGrain(grains, model).StopExperimentAsync(id);
+            router.Invalidate(model);
             await GridAdminEndpoints.WriteJsonAsync(c, w => Write(w, stopped));
         }));
     }

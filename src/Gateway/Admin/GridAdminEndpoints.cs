@@ -137,6 +137,7 @@ public static class GridAdminEndpoints
                 }
             }
             var status = await grains.GetGrain<IModelGrain>(name).SetDeploymentOverrideAsync(new ModelDeployment(replicas, device, "admin"), context.RequestAborted);
+            router.Invalidate(name);
             await WriteJsonAsync(context, w => WriteModel(w, status));
         }
     }
@@ -149,6 +150,7 @@ public static class GridAdminEndpoints
             throw ServingException.NotFound($"Could not find any versions of model {name}");
         }
         var status = await grains.GetGrain<IModelGrain>(name).SetDeploymentOverrideAsync(null, context.RequestAborted);
+        router.Invalidate(name);
         await WriteJsonAsync(context, w => WriteModel(w, status));
     }
 

@@ -58,6 +58,13 @@ public sealed partial class ModelRouter(
         public long SuspectUntil;
     }
 
+    /// <summary>
+    /// Drops the cached status of <paramref name="model"/>, so this gateway routes its next
+    /// request on fresh state (after an admin change it made). Other gateways see the change
+    /// within <see cref="GatewayOptions.RoutingSnapshotTtl"/>.
+    /// </summary>
+    public void Invalidate(string model) => _snapshots.TryRemove(model, out _);
+
     /// <summary>Fresh status straight from the model's manager.</summary>
     public async Task<ModelStatus> GetStatusAsync(string model)
     {

@@ -22,16 +22,18 @@ public static class LatencyCommand
         var port = new Option<int>("--port") { Description = "gRPC port.", DefaultValueFactory = _ => 8500 };
         var restPort = new Option<int>("--rest_api_port") { Description = "REST port.", DefaultValueFactory = _ => 8501 };
         var model = new Option<string>("--model") { Description = "Model name (a [-1,1] float input named x).", DefaultValueFactory = _ => "half_plus_two" };
+        var version = new Option<long?>("--version") { Description = "Model version; default: none, so the model's experiment or default version serves." };
         var requests = new Option<int>("--requests") { Description = "Measured requests per protocol.", DefaultValueFactory = _ => 2000 };
         var warmup = new Option<int>("--warmup") { Description = "Unmeasured requests first.", DefaultValueFactory = _ => 200 };
         var command = new Command("latency", "Measure sequential Predict latency over REST and gRPC against a running server.")
         {
-            host, port, restPort, model, requests, warmup,
+            host, port, restPort, model, version, requests, warmup,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             var h = result.GetValue(host)!;
             var m = result.GetValue(model)!;
+            var v = result.GetValue(version);
             var n = result.GetValue(requests);
             var w = result.GetValue(warmup);
             using var http = new HttpClient { BaseAddress = new Uri($"http://{h}:{result.GetValue(restPort)}") };
@@ -39,16 +41,20 @@ public static class LatencyCommand
             var rest = await MeasureAsync(n, w, async () =>
             {
                 using var content = new ByteArrayContent(body);
-                using var response = await http.PostAsync($"/v1/models/{m}:predict", content, cancellationToken);
+                using var response = await http.PostAsync(v is { } pinned ? $"/v1/models/{m}/versions/{pinned}:predict" : $"/v1/models/{m}:predict", content, cancellationToken);
                 response.EnsureSuccessStatusCode();
                 await response.Content.ReadAsByteArrayAsync(cancellationToken);
             });
             using var channel = GrpcChannel.ForAddress($"http://{h}:{result.GetValue(port)}");
             var client = new PredictionService.PredictionServiceClient(channel);
             var request = new PredictRequest { ModelSpec = new ModelSpec { Name = m } };
+            if (v is { } grpcVersion)
+            {
+                request.ModelSpec.Version = grpcVersion;
+            }
             request.Inputs["x"] = TensorProtoCodec.Encode(TensorData.FromFloats([1, 1], [1f]));
             var grpc = await MeasureAsync(n, w, async () => await client.PredictAsync(request, cancellationToken: cancellationToken));
-            Console.WriteLine($"model {m}, {n} sequential requests per protocol after {w} warm-up requests");
+            Console.WriteLine($"model {m}{(v is { } shown ? $" version {shown}" : "")}, {n} sequential requests per protocol after {w} warm-up requests");
             Console.WriteLine("| protocol | p50 (ms) | p90 (ms) | p99 (ms) |");
             Console.WriteLine("|---|---|---|---|");
             Console.WriteLine(Row("REST", rest));

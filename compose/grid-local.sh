@@ -19,6 +19,7 @@
 #   GRID_REST_PORT        gateway REST port, default 8501
 #   GRID_MODEL_REPOSITORY default examples/models
 #   GRID_DLL              the built grid.dll (default: Release build, built when missing)
+#   GRID_ADMIN_TOKEN      when set, the gateway requires it on /v1/grid/... and this script sends it
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +30,8 @@ REST_PORT=${GRID_REST_PORT:-8501}
 REPO=${GRID_MODEL_REPOSITORY:-$ROOT/examples/models}
 GRID_DLL=${GRID_DLL:-$ROOT/src/Silo/bin/Release/net10.0/grid.dll}
 CLUSTER="redis://127.0.0.1:$REDIS_PORT"
+AUTH=()
+if [ -n "${GRID_ADMIN_TOKEN:-}" ]; then AUTH=(-H "Authorization: Bearer $GRID_ADMIN_TOKEN"); fi
 
 mkdir -p "$RUN_DIR"
 
@@ -103,7 +106,7 @@ wait_ready() {
   command -v curl >/dev/null || die "curl is not installed"
   for _ in $(seq 1 1200); do
     local body
-    body=$(curl -sf "http://127.0.0.1:$REST_PORT/v1/grid/cluster" 2>/dev/null || true)
+    body=$(curl -sf "${AUTH[@]}" "http://127.0.0.1:$REST_PORT/v1/grid/cluster" 2>/dev/null || true)
     if [ -n "$body" ] && [ "$(grep -o '"status": "Active"' <<<"$body" | wc -l)" -ge "$silos" ]; then
       echo "grid-local: gateway on 127.0.0.1:$REST_PORT sees $silos active silos"
       return 0
@@ -139,7 +142,7 @@ case "$cmd" in
       name=$(basename "$f" .pid)
       if alive "$name"; then echo "$name: running (pid $(pid_of "$name"))"; else echo "$name: exited"; fi
     done
-    curl -sf "http://127.0.0.1:$REST_PORT/v1/grid/cluster" || echo "gateway: not answering on 127.0.0.1:$REST_PORT"
+    curl -sf "${AUTH[@]}" "http://127.0.0.1:$REST_PORT/v1/grid/cluster" || echo "gateway: not answering on 127.0.0.1:$REST_PORT"
     ;;
   start-redis) start_redis ;;
   start-silo) start_silo "$@" ;;

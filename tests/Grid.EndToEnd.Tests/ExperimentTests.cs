@@ -15,7 +15,7 @@ namespace Grid.EndToEnd.Tests;
 /// (y = 0.5x + 2) and version 2 (y = 0.5x + 3) side by side (<c>version_policy { all { } }</c>),
 /// so every answer shows which version produced it. The admin API needs a bearer token.
 /// </summary>
-public sealed class ExperimentTests : IAsyncLifetime
+public sealed class ExperimentTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Token = "test-admin-token";
     private readonly TempDirectory _repository = new();
@@ -103,6 +103,7 @@ public sealed class ExperimentTests : IAsyncLifetime
         // Chi-square with 1 degree of freedom; 10.83 is the 0.001 critical value.
         double expected1 = 9000, expected2 = 1000;
         var chiSquare = Math.Pow(counts[1] - expected1, 2) / expected1 + Math.Pow(counts[2] - expected2, 2) / expected2;
+        output.WriteLine($"90/10 over 10,000 requests: control {counts[1]}, treatment {counts[2]}, chi-square {chiSquare:F2} (p > 0.001 needs < 10.83)");
         Assert.True(chiSquare < 10.83, $"control {counts[1]}, treatment {counts[2]}: chi-square {chiSquare:F2}");
 
         var (_, experiment) = await AdminAsync(HttpMethod.Get, "/v1/grid/models/ab/experiments/split");
@@ -179,6 +180,7 @@ public sealed class ExperimentTests : IAsyncLifetime
         var shadow = experiment.GetProperty("stats").GetProperty("shadow");
         var shadowed = shadow.GetProperty("requests").GetInt64();
         // 800 × 0.25 = 200, standard deviation 12.2: ±5 sigma.
+        output.WriteLine($"shadow at 25 %: {shadowed} of 800 requests copied");
         Assert.InRange(shadowed, 139, 261);
         Assert.Equal(3.5, shadow.GetProperty("output_mean").GetDouble());
     }

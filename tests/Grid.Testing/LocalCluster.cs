@@ -42,6 +42,28 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>
+    /// The admin bearer token: gateways started after it is set require it (through
+    /// GRID_ADMIN_TOKEN), and <see cref="Http"/> and the script send it.
+    /// </summary>
+    public string? AdminToken
+    {
+        get => _env.GetValueOrDefault("GRID_ADMIN_TOKEN");
+        set
+        {
+            if (value is null)
+            {
+                _env.Remove("GRID_ADMIN_TOKEN");
+                Http.DefaultRequestHeaders.Authorization = null;
+            }
+            else
+            {
+                _env["GRID_ADMIN_TOKEN"] = value;
+                Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", value);
+            }
+        }
+    }
+
     /// <summary>Silo name → its Orleans silo port, for silos this cluster started.</summary>
     public Dictionary<string, int> SiloPorts { get; } = [];
 

@@ -72,6 +72,7 @@ public sealed partial class RepositorySource(
             await PollOnceAsync(stoppingToken);
             await Task.Delay(o.StartupSettleDelay, stoppingToken);
             await PollOnceAsync(stoppingToken);
+            await UnloadVanishedModelsAsync(stoppingToken);
             if (o.PollInterval <= TimeSpan.Zero)
             {
                 return;
@@ -180,6 +181,36 @@ public sealed partial class RepositorySource(
             Log.ConfigInvalid(logger, model, path, e.Message);
         }
         return tracking.Deployment;
+    }
+
+    /// <summary>
+    /// Models the persisted registry knows but the repository no longer lists (removed while no
+    /// source was watching) are told to unload everything, as a removal seen live would be.
+    /// Only for a repository root (a directory of models), and skipped when it is missing, so an
+    /// unmounted volume unloads nothing.
+    /// </summary>
+    private async Task UnloadVanishedModelsAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        if (o.RepositoryRoot is not { } root || !Directory.Exists(root))
+        {
+            return;
+        }
+        string[] registered;
+        try
+        {
+            registered = await grains.GetGrain<IModelRegistryGrain>(IModelRegistryGrain.Key).ListAsync();
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.UpdateFailed(logger, e, "(registry)");
+            return;
+        }
+        foreach (var model in registered.Where(m => !_models.ContainsKey(m)))
+        {
+            Log.ModelRemoved(logger, model);
+            await SendAsync(model, [], null, cancellationToken);
+        }
     }
 
     private async Task SendAsync(string model, AspiredVersion[] aspired, ModelDeployment? deployment, CancellationToken cancellationToken)

@@ -5,7 +5,7 @@ namespace Grid.Serving.Tests.Configuration;
 
 public class ModelConfigParserTests
 {
-    private const string UnknownModelField = "Message type \"inference.ModelConfig\" has no field named \"{0}\" that Grid supports (supported: name, platform, backend, instance_group).";
+    private const string UnknownModelField = "Message type \"inference.ModelConfig\" has no field named \"{0}\" that Grid supports (supported: name, platform, backend, version_policy, instance_group).";
     private const string UnknownGroupField = "Message type \"inference.ModelInstanceGroup\" has no field named \"{0}\" that Grid supports (supported: count, kind).";
     private const string BadKind = "instance_group.kind must be KIND_GPU, KIND_CPU or KIND_AUTO, got {0}";
     private const string OneGroup = "instance_group: Grid supports one instance group per model (its count and kind apply to every version)";
@@ -150,6 +150,45 @@ public class ModelConfigParserTests
         var error = Assert.Throws<FormatException>(() => ModelConfigParser.Parse(text));
 
         // Assert
+        Assert.Equal(expected, error.Message);
+    }
+
+    [Fact]
+    public void Parse_VersionPolicyAll_SelectsEveryVersion()
+    {
+        var config = ModelConfigParser.Parse("version_policy: { all { } }");
+
+        Assert.IsType<Grid.Serving.Policies.AllVersionSelectionPolicy>(config.VersionPolicy);
+    }
+
+    [Fact]
+    public void Parse_VersionPolicyLatest_KeepsNumVersions()
+    {
+        var config = ModelConfigParser.Parse("version_policy { latest { num_versions: 2 } }\ninstance_group { count: 1 }");
+
+        var latest = Assert.IsType<Grid.Serving.Policies.LatestVersionSelectionPolicy>(config.VersionPolicy);
+        Assert.Equal(2, latest.NumVersions);
+        Assert.Equal(1, config.Replicas);
+    }
+
+    [Fact]
+    public void Parse_VersionPolicySpecific_ListAndRepeatedForms()
+    {
+        var list = ModelConfigParser.Parse("version_policy { specific { versions: [1, 3] } }");
+        var repeated = ModelConfigParser.Parse("version_policy { specific { versions: 1 versions: 3 } }");
+
+        Assert.IsType<Grid.Serving.Policies.SpecificVersionSelectionPolicy>(list.VersionPolicy);
+        Assert.IsType<Grid.Serving.Policies.SpecificVersionSelectionPolicy>(repeated.VersionPolicy);
+    }
+
+    [Theory]
+    [InlineData("version_policy { newest { } }", "line 1: version_policy must be latest, all or specific, got newest")]
+    [InlineData("version_policy {\n  latest { num_versions: 0 }\n}", "line 2: version_policy.latest.num_versions must be at least 1, got 0")]
+    [InlineData("version_policy { specific { } }", "line 1: version_policy.specific needs at least one entry in versions")]
+    public void Parse_BadVersionPolicy_ThrowsWithTheLine(string text, string expected)
+    {
+        var error = Assert.Throws<FormatException>(() => ModelConfigParser.Parse(text));
+
         Assert.Equal(expected, error.Message);
     }
 }

@@ -91,6 +91,27 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>SIGTERM and wait for the process to exit (a graceful stop).</summary>
     public Task StopAsync(string name) => ScriptAsync("stop", name);
 
+    /// <summary>
+    /// Stops every silo and the gateway gracefully, then starts silos named
+    /// <paramref name="newSilos"/> (on new ports) and a gateway on the same Redis, and waits
+    /// until the gateway sees them all: a restart of every process of the grid.
+    /// </summary>
+    public async Task ReplaceAllProcessesAsync(params string[] newSilos)
+    {
+        foreach (var name in SiloPorts.Keys.ToList())
+        {
+            await StopAsync(name);
+        }
+        await StopAsync("gateway");
+        SiloPorts.Clear();
+        foreach (var name in newSilos)
+        {
+            await StartSiloAsync(name);
+        }
+        await StartGatewayAsync();
+        await WaitReadyAsync(newSilos.Length);
+    }
+
     /// <summary>Waits until the gateway reports <paramref name="silos"/> active silos.</summary>
     public Task WaitReadyAsync(int silos) => ScriptAsync("wait-ready", silos.ToString());
 

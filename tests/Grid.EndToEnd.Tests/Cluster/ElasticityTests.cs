@@ -63,17 +63,7 @@ public sealed class ElasticityTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
         await _cluster.WaitUntilAsync(async () => (await _cluster.GetModelAsync("plain"))?.Available().Count == 3, "plain with 3 replicas");
 
-        foreach (var name in _cluster.SiloPorts.Keys.ToList())
-        {
-            await _cluster.StopAsync(name);
-        }
-        await _cluster.StopAsync("gateway");
-        _cluster.SiloPorts.Clear();
-        // A fresh set of processes (new silo ports), on the same Redis.
-        await _cluster.StartSiloAsync("silo1b");
-        await _cluster.StartSiloAsync("silo2b");
-        await _cluster.StartGatewayAsync();
-        await _cluster.WaitReadyAsync(2);
+        await _cluster.ReplaceAllProcessesAsync("silo1b", "silo2b");
 
         await _cluster.WaitUntilAsync(async () => (await _cluster.GetModelAsync("plain"))?.Available().Count == 3, "plain back with 3 replicas");
         var plain = (await _cluster.GetModelAsync("plain"))!;

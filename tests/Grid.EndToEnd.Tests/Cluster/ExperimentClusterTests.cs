@@ -74,16 +74,7 @@ public sealed class ExperimentClusterTests(ITestOutputHelper output) : IAsyncLif
         var counted = before.GetProperty("stats").GetProperty("a").GetProperty("requests").GetInt64() + before.GetProperty("stats").GetProperty("b").GetProperty("requests").GetInt64();
         Assert.Equal(200, counted);
 
-        foreach (var name in _cluster.SiloPorts.Keys.ToList())
-        {
-            await _cluster.StopAsync(name);
-        }
-        await _cluster.StopAsync("gateway");
-        _cluster.SiloPorts.Clear();
-        await _cluster.StartSiloAsync("silo3");
-        await _cluster.StartSiloAsync("silo4");
-        await _cluster.StartGatewayAsync();
-        await _cluster.WaitReadyAsync(2);
+        await _cluster.ReplaceAllProcessesAsync("silo3", "silo4");
 
         var (status, after) = await AdminAsync(HttpMethod.Get, "/v1/grid/models/ab/experiments/clustered");
         Assert.Equal(HttpStatusCode.OK, status);

@@ -69,6 +69,20 @@ public sealed class CliTests(SharedGridFixture fixture)
         Assert.Equal("grid: --tensorflow_intra_op_parallelism must be between 0 and 1024, got -1", stderr.Trim());
     }
 
+    [Theory]
+    [InlineData("grid: --cluster 'http://127.0.0.1:6379': only redis:// addresses are supported", "silo", "--cluster", "http://127.0.0.1:6379")]
+    [InlineData("grid: --devices 'cpu,tpu:0': 'tpu:0' is not a device; expected 'cpu' or 'gpu:N' (e.g. --devices cpu,gpu:0,gpu:1)", "silo", "--cluster", "redis://127.0.0.1:6379", "--devices", "cpu,tpu:0")]
+    [InlineData("grid: --model_device 'tpu' must be gpu, cpu or any", "silo", "--cluster", "redis://127.0.0.1:6379", "--model_device", "tpu")]
+    [InlineData("grid: --cluster 'redis://127.0.0.1': expected redis://HOST:PORT", "gateway", "--cluster", "redis://127.0.0.1")]
+    [InlineData("grid: --admin_token must be at least 8 characters with no spaces", "gateway", "--cluster", "redis://127.0.0.1:6379", "--admin_token", "short")]
+    public async Task ClusterRoles_BadFlag_ExitWithOneLineNamingIt(string expected, params string[] args)
+    {
+        var (exit, _, stderr) = await GridCli.RunAsync(Timeout, args);
+
+        Assert.Equal(2, exit);
+        Assert.Equal(expected, stderr.Trim());
+    }
+
     [Fact]
     public async Task Serve_SamePorts_ExitsNonZero()
     {

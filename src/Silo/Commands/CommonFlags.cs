@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Grid.Devices;
+using Grid.Serving.Batching;
 using Grid.Silo.Configuration;
 
 namespace Grid.Silo.Commands;
@@ -41,8 +42,21 @@ internal sealed class ModelFlags
 
     public IEnumerable<Option> All => [_modelName, _basePath, _repository, _poll, _intraOp, _enableBatching, _batchingFile, _perModelBatching, _replicas, _device];
 
+    /// <summary>
+    /// Reads the flags, checks the whole command line (with the cluster silo's flags when
+    /// <paramref name="clusterSilo"/>) and reads the batching file: the batching configuration,
+    /// or one error line naming the flag.
+    /// </summary>
+    public (BatchingOptions? Batching, string? Error) ReadAndCheck(ParseResult result, ServeOptions o, bool clusterSilo)
+    {
+        var error = Read(result, o)
+            ?? ServeOptionsValidator.Validate(o)
+            ?? (clusterSilo ? ClusterOptionsValidator.Validate(o, isSilo: true) : null);
+        return error is not null ? (null, error) : o.ResolveBatching();
+    }
+
     /// <summary>Reads the flags; returns an error naming the flag, or null.</summary>
-    public string? Read(ParseResult result, ServeOptions o)
+    private string? Read(ParseResult result, ServeOptions o)
     {
         o.ModelName = result.GetValue(_modelName)!;
         o.ModelBasePath = result.GetValue(_basePath);

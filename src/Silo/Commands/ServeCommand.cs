@@ -25,18 +25,10 @@ public static class ServeCommand
         {
             var options = new ServeOptions { SiloPort = result.GetValue(siloPort), StateDir = result.GetValue(stateDir)! };
             gateway.Read(result, options);
-            if (models.Read(result, options) is { } flagError)
-            {
-                return Program.Fail(flagError);
-            }
-            if (ServeOptionsValidator.Validate(options) is { } error)
+            var (batching, error) = models.ReadAndCheck(result, options, clusterSilo: false);
+            if (error is not null)
             {
                 return Program.Fail(error);
-            }
-            var (batching, batchingError) = options.ResolveBatching();
-            if (batchingError is not null)
-            {
-                return Program.Fail(batchingError);
             }
             var builder = WebApplication.CreateBuilder();
             builder.AddGridLogging()
@@ -84,18 +76,10 @@ public static class SiloCommand
                 SiloName = result.GetValue(name),
             };
             cluster.Read(result, options);
-            if (models.Read(result, options) is { } flagError)
-            {
-                return Program.Fail(flagError);
-            }
-            if ((ServeOptionsValidator.Validate(options) ?? ClusterOptionsValidator.Validate(options, isSilo: true)) is { } error)
+            var (batching, error) = models.ReadAndCheck(result, options, clusterSilo: true);
+            if (error is not null)
             {
                 return Program.Fail(error);
-            }
-            var (batching, batchingError) = options.ResolveBatching();
-            if (batchingError is not null)
-            {
-                return Program.Fail(batchingError);
             }
             var builder = Host.CreateApplicationBuilder();
             builder.AddGridLogging()

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Generates the TorchScript test models (run with Debian's python3-torch: /usr/bin/python3).
+
+tiny_torch/1: y = softmax(x W^T + b) over 3 classes for x of shape [batch, 4], with
+W[i][j] = (4i + j) / 10 - 0.5 and b[i] = i / 10, so tests can compute the expected values.
+Traced with torch.jit.trace; signature.json names the forward's input and output.
+"""
+import json
+import os
+
+import torch
+
+
+class Tiny(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 3)
+        with torch.no_grad():
+            self.fc.weight.copy_(torch.tensor([[(4 * i + j) / 10 - 0.5 for j in range(4)] for i in range(3)]))
+            self.fc.bias.copy_(torch.tensor([i / 10 for i in range(3)]))
+
+    def forward(self, x):
+        return torch.softmax(self.fc(x), dim=1)
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = os.path.join(here, "tiny_torch", "1")
+    os.makedirs(out, exist_ok=True)
+    model = Tiny().eval()
+    traced = torch.jit.trace(model, torch.zeros(2, 4))
+    traced.save(os.path.join(out, "model.pt"))
+    signature = {
+        "inputs": [{"name": "x", "dtype": "float32", "shape": [-1, 4]}],
+        "outputs": [{"name": "probabilities", "dtype": "float32", "shape": [-1, 3]}],
+    }
+    with open(os.path.join(out, "signature.json"), "w") as f:
+        json.dump(signature, f, indent=2)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

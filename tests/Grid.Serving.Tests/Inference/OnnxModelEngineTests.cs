@@ -17,13 +17,13 @@ public sealed class OnnxModelEngineTests : IDisposable
         => new(name, TensorData.FromSpan<T>(dtype, shape, values));
 
     [Fact]
-    public void Name_Always_IsOnnxRuntime()
+    public void Name_Always_IsTritonsPlatformName()
     {
         // Act
         var name = _engine.Name;
 
         // Assert
-        Assert.Equal("onnxruntime", name);
+        Assert.Equal("onnxruntime_onnx", name);
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public sealed record ModelConfig(string? Name, string? Platform, int? Replicas, 
 public static class ModelConfigParser
 {
     private const string MessageName = "inference.ModelConfig";
-    private static readonly string[] Platforms = ["onnxruntime_onnx"];
+    private static readonly string[] Platforms = ["onnxruntime_onnx", "pytorch_libtorch"];
 
     public static ModelConfig Parse(string text)
     {
@@ -85,11 +85,12 @@ public static class ModelConfigParser
                 case "backend":
                     reader.Expect(TokenKind.Colon, "':' after backend");
                     var backend = reader.ReadString(field);
-                    if (backend != "onnxruntime")
+                    platform ??= backend switch
                     {
-                        throw reader.ErrorAtPrevious($"backend \"{backend}\" is not supported; supported: onnxruntime");
-                    }
-                    platform ??= "onnxruntime_onnx";
+                        "onnxruntime" => "onnxruntime_onnx",
+                        "pytorch" => "pytorch_libtorch",
+                        _ => throw reader.ErrorAtPrevious($"backend \"{backend}\" is not supported; supported: onnxruntime, pytorch"),
+                    };
                     break;
                 case "version_policy":
                     versionPolicy = ReadVersionPolicy(reader);

@@ -22,7 +22,7 @@ public sealed class OnnxRuntimeOptions
 /// <summary>ONNX Runtime on the CPU: runs <c>model.onnx</c>.</summary>
 public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
 {
-    public string Name => "onnxruntime";
+    public string Name => "onnxruntime_onnx";
 
     public bool CanLoad(string versionDirectory) => File.Exists(Path.Combine(versionDirectory, RepositoryScanner.ModelFileName));
 

@@ -20,6 +20,9 @@ public static class RepositoryScanner
 {
     public const string ModelFileName = "model.onnx";
 
+    /// <summary>The files that make a directory a loadable version, one per engine (ONNX Runtime, libtorch).</summary>
+    public static readonly IReadOnlySet<string> ModelFileNames = new HashSet<string>(StringComparer.Ordinal) { ModelFileName, "model.pt" };
+
     public static ScanResult Scan(string basePath)
     {
         if (!Directory.Exists(basePath))
@@ -70,7 +73,7 @@ public static class RepositoryScanner
             var text = new StringBuilder();
             foreach (var f in files)
             {
-                hasModelFile |= f.Rel == ModelFileName;
+                hasModelFile |= ModelFileNames.Contains(f.Rel);
                 text.Append(f.Rel).Append('\0').Append(f.Length).Append('\0').Append(f.Ticks).Append('\n');
             }
             return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];

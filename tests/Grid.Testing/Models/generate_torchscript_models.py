@@ -4,6 +4,8 @@
 tiny_torch/1: y = softmax(x W^T + b) over 3 classes for x of shape [batch, 4], with
 W[i][j] = (4i + j) / 10 - 0.5 and b[i] = i / 10, so tests can compute the expected values.
 Traced with torch.jit.trace; signature.json names the forward's input and output.
+tiny_onnx/1: the same module exported to ONNX (input x, output probabilities), its twin for
+tests that compare the engines or swap one for the other.
 """
 import json
 import os
@@ -37,6 +39,11 @@ def main():
     with open(os.path.join(out, "signature.json"), "w") as f:
         json.dump(signature, f, indent=2)
         f.write("\n")
+    onnx_out = os.path.join(here, "tiny_onnx", "1")
+    os.makedirs(onnx_out, exist_ok=True)
+    torch.onnx.export(model, torch.zeros(2, 4), os.path.join(onnx_out, "model.onnx"),
+                      input_names=["x"], output_names=["probabilities"],
+                      dynamic_axes={"x": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=13)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,11 @@ public static class GridGrainsServiceCollectionExtensions
         services.TryAddSingleton(batching);
         services.TryAddSingleton<BatchQueueFactory>();
         services.TryAddSingleton<Grid.Inference.LocalReplicaDirectory>();
-        services.TryAddSingleton<IModelEngine, OnnxModelEngine>();
+        // One engine per model file, chosen per version (ModelEngineSelector): ONNX Runtime and libtorch.
+        services.TryAddSingleton<OnnxModelEngine>();
+        services.TryAddSingleton<Grid.Engines.LibTorch.TorchScriptModelEngine>();
+        services.TryAddSingleton<IModelEngine>(sp => new ModelEngineSelector(
+            [sp.GetRequiredService<OnnxModelEngine>(), sp.GetRequiredService<Grid.Engines.LibTorch.TorchScriptModelEngine>()]));
         services.TryAddSingleton<IVersionTransitionPolicy, AvailabilityPreservingPolicy>();
         services.TryAddSingleton<IReplicaPlacementPolicy, SpreadThenLeastLoadedPlacement>();
         services.TryAddSingleton<IReplicaRebalancePolicy, SpreadRebalancePolicy>();

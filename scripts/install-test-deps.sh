@@ -2,7 +2,8 @@
 # Installs what the test suite needs beyond the .NET SDK, from Debian's packages:
 #   dataset-fashion-mnist  real images for the mnist_client accuracy test;
 #   redis-server           the cluster tests' membership and state store (started per test);
-#   curl                   compose/grid-local.sh's readiness checks.
+#   curl                   compose/grid-local.sh's readiness checks;
+#   gcc, patchelf          the build's patch that lets TorchSharp's native wrapper load on Debian 12.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
@@ -10,6 +11,8 @@ need=()
 [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+command -v patchelf >/dev/null 2>&1 || need+=(patchelf)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

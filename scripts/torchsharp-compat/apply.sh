@@ -7,6 +7,14 @@
 # Needs gcc and patchelf. See docs/notes/torchsharp-on-debian-12.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# Without the tools the build still succeeds: ONNX models are unaffected, and the libtorch
+# engine then reports the load failure when a model.pt is served.
+for tool in gcc patchelf python3; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "warning: torchsharp-compat: $tool is not installed; libLibTorchSharp.so left unpatched (apt-get install -y gcc patchelf)" >&2
+    exit 0
+  fi
+done
 shim=$(mktemp -d)/libgrid_cxx_shim.so
 gcc -shared -fPIC -O2 -o "$shim" "$here/cxx_shim.c"
 for dir in "$@"; do

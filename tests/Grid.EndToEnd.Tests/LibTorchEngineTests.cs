@@ -8,7 +8,7 @@ namespace Grid.EndToEnd.Tests;
 /// the TorchScript sidecar, predictions equal to the ONNX twin's, and a hot swap from an ONNX
 /// version to a TorchScript one.
 /// </summary>
-public sealed class LibTorchEngineTests : IDisposable
+public sealed class LibTorchEngineTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDirectory _repository = new();
 
@@ -44,5 +44,40 @@ public sealed class LibTorchEngineTests : IDisposable
         var signature = metadata.RootElement.GetProperty("metadata").GetProperty("signature_def").GetProperty("signature_def").GetProperty("serving_default");
         Assert.Equal("DT_FLOAT", signature.GetProperty("inputs").GetProperty("x").GetProperty("dtype").GetString());
         Assert.True(signature.GetProperty("outputs").TryGetProperty("probabilities", out _));
+    }
+
+    [Fact]
+    public async Task FashionTorch_100TestImages_MatchesItsOnnxTwinOverGrpc()
+    {
+        TempDirectory.CopyDirectory(Path.Combine(RepoPaths.ExampleModels, "fashion"), _repository.Combine("fashion"));
+        TempDirectory.CopyDirectory(Path.Combine(RepoPaths.ExampleModels, "fashion_torch"), _repository.Combine("fashion_torch"));
+        await using var grid = GridProcess.Start("--model_repository", _repository.Path);
+        await grid.WaitForAvailableAsync("fashion", "fashion_torch");
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(grid.GrpcAddress);
+        var client = new Tensorflow.Serving.PredictionService.PredictionServiceClient(channel);
+        var (images, _) = FashionMnist.LoadTest(100);
+
+        async Task<float[]> ScoresAsync(string model)
+        {
+            var request = new Tensorflow.Serving.PredictRequest { ModelSpec = new Tensorflow.Serving.ModelSpec { Name = model } };
+            var tensor = new Tensorflow.TensorProto
+            {
+                Dtype = Tensorflow.DataType.DtFloat,
+                TensorShape = new Tensorflow.TensorShapeProto { Dim = { new Tensorflow.TensorShapeProto.Types.Dim { Size = images.Length }, new Tensorflow.TensorShapeProto.Types.Dim { Size = 784 } } },
+            };
+            tensor.FloatVal.AddRange(images.SelectMany(i => i));
+            request.Inputs["images"] = tensor;
+            var response = await client.PredictAsync(request, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal([100L, 10L], response.Outputs["scores"].TensorShape.Dim.Select(d => d.Size));
+            return [.. response.Outputs["scores"].FloatVal];
+        }
+
+        var onnx = await ScoresAsync("fashion");
+        var torch = await ScoresAsync("fashion_torch");
+
+        Assert.Equal(onnx.Length, torch.Length);
+        var worst = onnx.Zip(torch, (a, b) => Math.Abs(a - b)).Max();
+        output.WriteLine($"fashion_torch against fashion on 100 test images: largest score difference {worst:E2}");
+        Assert.True(worst < 1e-4, $"largest difference {worst}");
     }
 }

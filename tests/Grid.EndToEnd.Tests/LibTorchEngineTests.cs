@@ -80,4 +80,52 @@ public sealed class LibTorchEngineTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"fashion_torch against fashion on 100 test images: largest score difference {worst:E2}");
         Assert.True(worst < 1e-4, $"largest difference {worst}");
     }
+
+    [Fact]
+    public async Task FashionTorch_WithBatching_ConcurrentRowsEqualOneWholeRequest_AndMetadataOverGrpc()
+    {
+        TempDirectory.CopyDirectory(Path.Combine(RepoPaths.ExampleModels, "fashion_torch"), _repository.Combine("fashion_torch"));
+        var parameters = _repository.Combine("batching.pbtxt");
+        File.WriteAllText(parameters, "max_batch_size { value: 32 }\nbatch_timeout_micros { value: 20000 }\nnum_batch_threads { value: 1 }\n");
+        await using var grid = GridProcess.Start("--model_repository", _repository.Path, "--enable_batching", "--batching_parameters_file", parameters);
+        await grid.WaitForAvailableAsync("fashion_torch");
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(grid.GrpcAddress);
+        var client = new Tensorflow.Serving.PredictionService.PredictionServiceClient(channel);
+        var (images, _) = FashionMnist.LoadTest(24);
+
+        var metadata = await client.GetModelMetadataAsync(new Tensorflow.Serving.GetModelMetadataRequest
+        {
+            ModelSpec = new Tensorflow.Serving.ModelSpec { Name = "fashion_torch" },
+            MetadataField = { "signature_def" },
+        }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync.WaitAsync(TimeSpan.FromSeconds(30));
+        var signatures = metadata.Metadata["signature_def"].Unpack<Tensorflow.Serving.SignatureDefMap>();
+        Assert.Equal(["images"], signatures.SignatureDef["serving_default"].Inputs.Keys);
+        Assert.Equal(["scores"], signatures.SignatureDef["serving_default"].Outputs.Keys);
+
+        Task<float[]> ScoresAsync(float[][] rows)
+        {
+            var request = new Tensorflow.Serving.PredictRequest { ModelSpec = new Tensorflow.Serving.ModelSpec { Name = "fashion_torch" } };
+            var tensor = new Tensorflow.TensorProto
+            {
+                Dtype = Tensorflow.DataType.DtFloat,
+                TensorShape = new Tensorflow.TensorShapeProto { Dim = { new Tensorflow.TensorShapeProto.Types.Dim { Size = rows.Length }, new Tensorflow.TensorShapeProto.Types.Dim { Size = 784 } } },
+            };
+            tensor.FloatVal.AddRange(rows.SelectMany(r => r));
+            request.Inputs["images"] = tensor;
+            return client.PredictAsync(request, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync.WaitAsync(TimeSpan.FromSeconds(30))
+                .ContinueWith(t => t.Result.Outputs["scores"].FloatVal.ToArray(), TaskScheduler.Default);
+        }
+
+        // One request with all 24 rows, then 24 concurrent one-row requests that the queue merges.
+        var whole = await ScoresAsync(images);
+        var single = await Task.WhenAll(images.Select(i => ScoresAsync([i])));
+
+        for (var r = 0; r < images.Length; r++)
+        {
+            for (var c = 0; c < 10; c++)
+            {
+                Assert.Equal(whole[r * 10 + c], single[r][c], 1e-6f);
+            }
+        }
+    }
 }

@@ -30,6 +30,7 @@ public sealed class LocalCluster : IAsyncDisposable
             ["GRID_DLL"] = RepoPaths.GridDll,
         };
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{RestPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        AppDomain.CurrentDomain.ProcessExit += KillOnExit;
     }
 
     public int RedisPort { get; }
@@ -234,9 +235,22 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
+        AppDomain.CurrentDomain.ProcessExit -= KillOnExit;
         Http.Dispose();
+        KillAll();
+        _runDir.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Kills every process with a pid file. Also runs when the test process exits, because
+    /// xunit does not dispose a fixture whose initialisation threw, and a cluster must never
+    /// outlive the test run.
+    /// </summary>
+    private void KillAll()
+    {
         foreach (var pidFile in Directory.GetFiles(_runDir.Path, "*.pid"))
         {
             if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
@@ -245,7 +259,7 @@ public sealed class LocalCluster : IAsyncDisposable
                 {
                     using var process = Process.GetProcessById(pid);
                     process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                    process.WaitForExit(TimeSpan.FromSeconds(10));
                 }
                 catch (ArgumentException)
                 {
@@ -257,7 +271,14 @@ public sealed class LocalCluster : IAsyncDisposable
                 }
             }
         }
-        _runDir.Dispose();
+    }
+
+    private void KillOnExit(object? sender, EventArgs e)
+    {
+        if (Directory.Exists(_runDir.Path))
+        {
+            KillAll();
+        }
     }
 }
 

@@ -27,7 +27,8 @@ public static class GridAdminEndpoints
         endpoints.MapGet("/v1/grid/models/{name}", (HttpContext c, string name, ModelRouter router) => RunAsync(c, () => ModelAsync(c, router, name)));
         endpoints.MapPut("/v1/grid/models/{name}/deployment", (HttpContext c, string name, IGrainFactory grains, ModelRouter router) => RunAsync(c, () => SetDeploymentAsync(c, grains, router, name)));
         endpoints.MapDelete("/v1/grid/models/{name}/deployment", (HttpContext c, string name, IGrainFactory grains, ModelRouter router) => RunAsync(c, () => ClearDeploymentAsync(c, grains, router, name)));
-        return endpoints;
+        // The root, not the token-filtered group, so whatever is chained after is not put behind the token.
+        return root;
     }
 
     internal static async Task RunAsync(HttpContext context, Func<Task> handler)

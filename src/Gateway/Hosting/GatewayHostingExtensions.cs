@@ -55,4 +55,14 @@ public static class GatewayHostingExtensions
     /// <summary>Maps TF Serving's REST API under <c>/v1/</c>.</summary>
     public static IEndpointRouteBuilder MapTensorFlowServing(this IEndpointRouteBuilder endpoints)
         => endpoints.MapTensorFlowServingGrpc().MapTensorFlowServingRest();
+
+    /// <summary>Everything a gateway serves, in <c>grid serve</c> and <c>grid gateway</c> alike: TF Serving's APIs, the admin API and metrics.</summary>
+    public static IEndpointRouteBuilder MapGridGateway(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapTensorFlowServing();
+        Admin.GridAdminEndpoints.MapGridAdmin(endpoints);
+        // On the root, not the admin group: metrics never need the admin token.
+        endpoints.MapGridMetrics();
+        return endpoints;
+    }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Grid.Gateway.Admin;
 using Grid.Gateway.Hosting;
 using Grid.Silo.Configuration;
 using Grid.Silo.Hosting;
@@ -36,9 +35,7 @@ public static class ServeCommand
                    .AddModelRepositorySource(options)
                    .AddGridGateway(options);
             var app = builder.Build();
-            app.MapTensorFlowServing();
-            app.MapGridAdmin();
-            app.MapGridMetrics();
+            app.MapGridGateway();
             return await GridHost.RunAsync(app, cancellationToken);
         });
         return command;
@@ -117,9 +114,7 @@ public static class GatewayCommand
                    .AddGridClusterClient(options)
                    .AddGridGateway(options);
             var app = builder.Build();
-            app.MapTensorFlowServing();
-            app.MapGridAdmin();
-            app.MapGridMetrics();
+            app.MapGridGateway();
             return await GridHost.RunAsync(app, cancellationToken);
         });
         return command;

@@ -3,6 +3,7 @@ namespace Grid.Bench;
 /// <summary>
 /// A model the benchmark knows how to drive: where its version directory lives under the
 /// examples, its float input (batch dimension first, then <see cref="Dims"/>) and its output.
+/// Its TorchScript twin (same signature and weights) lives at <c>NAME_torch/VERSION</c>.
 /// </summary>
 public sealed record BenchModel(string Name, long Version, string Input, long[] Dims, string Output, double DefaultRate)
 {
@@ -20,4 +21,12 @@ public sealed record BenchModel(string Name, long Version, string Input, long[] 
     public string VersionDirectory(string examples) => Path.Combine(examples, Name, Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     public string ModelFile(string examples) => Path.Combine(VersionDirectory(examples), "model.onnx");
+
+    /// <summary>The TorchScript twin's name under the examples, e.g. <c>fashion_torch</c>.</summary>
+    public string TorchName => Name + "_torch";
+
+    /// <summary>The twin's version directory, e.g. <c>examples/models/fashion_torch/2</c> (model.pt and signature.json).</summary>
+    public string TorchVersionDirectory(string examples) => Path.Combine(examples, TorchName, Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public string TorchModelFile(string examples) => Path.Combine(TorchVersionDirectory(examples), "model.pt");
 }

@@ -29,7 +29,7 @@ public sealed class BenchSettingsTests
         var (values, error) = BenchSettings.ParseNames("--configs", "grid,triton", BenchConfigs.All);
 
         Assert.Null(values);
-        Assert.Equal("--configs: unknown 'triton' (expected some of onnx, empty, minimal, grid, grid-batching, grid-cluster)", error);
+        Assert.Equal("--configs: unknown 'triton' (expected some of onnx, torch, empty, minimal, grid, grid-batching, grid-cluster)", error);
     }
 
     [Fact]

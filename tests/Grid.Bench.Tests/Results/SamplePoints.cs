@@ -39,6 +39,14 @@ internal static class SamplePoints
         P99Ms = 1000.0 * batch / samplesPerSecond,
     };
 
+    /// <summary>Raw libtorch on <paramref name="device"/>, as <see cref="Onnx"/>.</summary>
+    public static BenchPoint Torch(string model, int batch, double samplesPerSecond, string device = BenchDevices.Cpu) =>
+        Onnx(model, batch, samplesPerSecond) with { Config = BenchConfigs.Torch, Engine = BenchEngines.LibTorch, Device = device };
+
+    /// <summary>A closed-loop point of <paramref name="config"/> served by libtorch on <paramref name="device"/>.</summary>
+    public static BenchPoint ClosedTorch(string config, string model, int concurrency, double rps, string device = BenchDevices.Cpu, double p50 = 1) =>
+        Closed(config, model, concurrency, rps, p50) with { Engine = BenchEngines.LibTorch, Device = device };
+
     /// <summary>Every point the seven ratios need.</summary>
     public static List<BenchPoint> Complete() =>
     [
@@ -55,6 +63,22 @@ internal static class SamplePoints
         Closed(BenchConfigs.GridCluster, "fashion", 64, 2_000),
         Closed(BenchConfigs.GridCluster, "fashion", 1, 1_000, p50: 0.8),
     ];
+
+    /// <summary>The settings of a run with both engines on both devices, for the two models and gRPC.</summary>
+    public static RunSettings EngineSettings(IReadOnlyList<string>? configs = null) => new()
+    {
+        Quick = true,
+        Models = ["fashion", "convnet"],
+        Configs = configs ?? [BenchConfigs.Onnx, BenchConfigs.Torch, BenchConfigs.Grid, BenchConfigs.GridBatching],
+        Protocols = [BenchProtocols.Grpc],
+        Concurrency = [1, 64],
+        BatchSizes = [1, 16],
+        DurationSeconds = 1,
+        WarmupSeconds = 0.25,
+        GrpcChannels = 4,
+        Engines = BenchEngines.All,
+        Devices = BenchDevices.All,
+    };
 
     public static BenchReport Report(List<BenchPoint> points, params BenchFailure[] failures) => new()
     {

@@ -7,11 +7,17 @@ namespace Grid.Bench.Cli;
 /// <summary>The root command: parses and validates the options, then runs <see cref="BenchRunner"/>.</summary>
 public static class BenchCommand
 {
+    /// <summary>grid's own variable for --libtorch_path; the default here too.</summary>
+    public const string LibTorchPathVariable = "GRID_LIBTORCH_PATH";
+
     public static RootCommand Create()
     {
         var quick = new Option<bool>("--quick") { Description = "Short points and fewer of them: a smoke run in under a minute." };
         var models = new Option<string>("--models") { Description = $"Models to drive, comma-separated: {string.Join(", ", BenchModel.All.Select(m => m.Name))}.", DefaultValueFactory = _ => string.Join(",", BenchModel.All.Select(m => m.Name)) };
-        var configs = new Option<string>("--configs") { Description = $"Configurations, comma-separated: {string.Join(", ", BenchConfigs.All)}.", DefaultValueFactory = _ => string.Join(",", BenchConfigs.All) };
+        var configs = new Option<string?>("--configs") { Description = $"Configurations, comma-separated: {string.Join(", ", BenchConfigs.All)} (default: all; {BenchConfigs.Torch} only when --engines includes {BenchEngines.LibTorch})." };
+        var engines = new Option<string>("--engines") { Description = $"Engines the grid configurations (grid, grid-batching, grid-cluster) run on, each on every device of --devices it supports, comma-separated: {BenchEngines.OnnxRuntime} (cpu), {BenchEngines.LibTorch} (cpu, gpu; serves the models' TorchScript twins).", DefaultValueFactory = _ => BenchEngines.OnnxRuntime };
+        var devices = new Option<string>("--devices") { Description = $"Devices for {BenchEngines.LibTorch} and for raw {BenchConfigs.Torch}, comma-separated: cpu, gpu. ONNX Runtime always runs on the CPU.", DefaultValueFactory = _ => BenchDevices.Cpu };
+        var libtorchPath = new Option<string?>("--libtorch_path") { Description = "A host libtorch lib directory (a CUDA build, for gpu): passed to grid as --libtorch_path and loaded by raw torch. Default: $GRID_LIBTORCH_PATH, else the bundled CPU build." };
         var protocols = new Option<string>("--protocols") { Description = "Protocols, comma-separated: grpc, rest.", DefaultValueFactory = _ => string.Join(",", BenchProtocols.Network) };
         var concurrency = new Option<string?>("--concurrency") { Description = $"Closed-loop client counts, comma-separated (default {string.Join(",", BenchSettings.FullConcurrency)}; quick {string.Join(",", BenchSettings.QuickConcurrency)})." };
         var batchSizes = new Option<string?>("--batch_sizes") { Description = $"Raw ONNX batch sizes (default {string.Join(",", BenchSettings.FullBatchSizes)}; quick {string.Join(",", BenchSettings.QuickBatchSizes)})." };
@@ -27,10 +33,10 @@ public static class BenchCommand
         var gridDll = new Option<string?>("--grid_dll") { Description = "The grid executable to benchmark (default: the grid.dll built with grid-bench)." };
         var startTimeout = new Option<double>("--start_timeout") { Description = "Seconds a server (for grid-cluster: its gateway) may take to report its models AVAILABLE.", DefaultValueFactory = _ => 120 };
 
-        var root = new RootCommand("grid-bench: batch-1 Predict throughput and latency of Grid (in one process, and as gateway → silo cluster) against raw ONNX Runtime, an empty gRPC server and a minimal hand-written server.")
+        var root = new RootCommand("grid-bench: batch-1 Predict throughput and latency of Grid (in one process, and as gateway → silo cluster; on ONNX Runtime or libtorch, CPU or GPU) against raw ONNX Runtime and libtorch, an empty gRPC server and a minimal hand-written server.")
         {
             quick, models, configs, protocols, concurrency, batchSizes, duration, warmup, rate, maxOutstanding, channels, batching,
-            output, examples, gridDll, gridArgs, startTimeout,
+            output, examples, gridDll, gridArgs, startTimeout, engines, devices, libtorchPath,
             Servers.ServerCommand.Create(),
         };
         root.SetAction(async (result, cancellationToken) =>
@@ -42,7 +48,25 @@ public static class BenchCommand
             {
                 return Program.Fail(error);
             }
-            (var configNames, error) = BenchSettings.ParseNames("--configs", result.GetValue(configs)!, BenchConfigs.All);
+            (var engineNames, error) = BenchSettings.ParseNames("--engines", result.GetValue(engines)!, BenchEngines.All);
+            if (error is not null)
+            {
+                return Program.Fail(error);
+            }
+            (var deviceNames, error) = BenchSettings.ParseNames("--devices", result.GetValue(devices)!, BenchDevices.All);
+            if (error is not null)
+            {
+                return Program.Fail(error);
+            }
+            var configText = result.GetValue(configs);
+            (var configNames, error) = configText is null
+                ? (BenchSettings.DefaultConfigs(engineNames!), null)
+                : BenchSettings.ParseNames("--configs", configText, BenchConfigs.All);
+            if (error is not null)
+            {
+                return Program.Fail(error);
+            }
+            error = BenchSettings.CheckEngines(configNames!, engineNames!, deviceNames!);
             if (error is not null)
             {
                 return Program.Fail(error);
@@ -101,6 +125,21 @@ public static class BenchCommand
                     return Program.Fail($"model {m.Name} not found: no {m.ModelFile(examplesDir)}");
                 }
             }
+            var needsTorch = configNames!.Contains(BenchConfigs.Torch)
+                             || (configNames!.Any(BenchConfigs.PerEngine.Contains) && engineNames!.Contains(BenchEngines.LibTorch));
+            foreach (var m in selected.Where(_ => needsTorch))
+            {
+                if (!File.Exists(m.TorchModelFile(examplesDir)))
+                {
+                    return Program.Fail($"model {m.Name} has no TorchScript twin: no {m.TorchModelFile(examplesDir)}");
+                }
+            }
+            var libtorch = result.GetValue(libtorchPath) ?? Environment.GetEnvironmentVariable(LibTorchPathVariable);
+            libtorch = string.IsNullOrWhiteSpace(libtorch) ? null : Path.GetFullPath(libtorch);
+            if (libtorch is not null && !Directory.Exists(libtorch))
+            {
+                return Program.Fail($"--libtorch_path '{libtorch}' is not a directory");
+            }
             var needsGrid = configNames!.Any(BenchConfigs.UsingGrid.Contains);
             var grid = result.GetValue(gridDll) ?? Locations.FindGridDll();
             if (needsGrid && (grid is null || !File.Exists(grid)))
@@ -126,6 +165,9 @@ public static class BenchCommand
                 Examples = Path.GetFullPath(examplesDir),
                 GridDll = grid is null ? "" : Path.GetFullPath(grid),
                 StartTimeout = TimeSpan.FromSeconds(timeout),
+                Engines = engineNames!,
+                Devices = deviceNames!,
+                LibTorchPath = libtorch,
             };
             return await BenchRunner.RunAsync(settings, started, cancellationToken);
         });

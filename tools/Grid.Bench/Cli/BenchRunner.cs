@@ -3,13 +3,15 @@ using Grid.Bench.Load;
 using Grid.Bench.Onnx;
 using Grid.Bench.Processes;
 using Grid.Bench.Results;
+using Grid.Bench.Torch;
 
 namespace Grid.Bench.Cli;
 
 /// <summary>
-/// Runs one benchmark: raw ONNX Runtime first (no server running), then each server
-/// configuration in its own process (grid-cluster: its own three), one at a time, each
-/// stopped before the next starts.
+/// Runs one benchmark: raw ONNX Runtime first, then raw libtorch on each device (no server
+/// running), then each server configuration in its own process (grid-cluster: its own three),
+/// the grid ones once per (engine, device) variant, one at a time, each stopped before the next
+/// starts. A GPU variant is failed without starting anything when libtorch here sees no usable GPU.
 /// A configuration that fails is recorded and the others still run. Writes the report.
 /// </summary>
 public static class BenchRunner
@@ -27,10 +29,22 @@ public static class BenchRunner
         var work = Directory.CreateTempSubdirectory("grid-bench-");
         var interrupted = false;
         progress.Line($"grid-bench: {(settings.Quick ? "quick" : "full")} run, {settings.PlannedPoints()} points; models {string.Join(",", settings.Models.Select(m => m.Name))}; "
-                      + $"configs {string.Join(",", settings.Configs)}; protocols {string.Join(",", settings.Protocols)}; output {settings.OutputDirectory}");
+                      + $"configs {string.Join(",", settings.Configs)}; engines {string.Join(",", settings.Engines)} on {string.Join(",", settings.Devices)}; "
+                      + $"protocols {string.Join(",", settings.Protocols)}; output {settings.OutputDirectory}");
         try
         {
-            var repository = BuildRepository(settings, work.FullName);
+            var repositories = new Dictionary<EngineVariant, string>();
+            string RepositoryFor(EngineVariant variant)
+            {
+                if (!repositories.TryGetValue(variant, out var path))
+                {
+                    path = BenchRepository.Build(settings.Models, settings.Examples, Path.Combine(work.FullName, BenchRepository.DirectoryName(variant)), variant);
+                    repositories[variant] = path;
+                }
+                return path;
+            }
+
+            var repository = RepositoryFor(EngineVariant.OnnxCpu);
             if (settings.Configs.Contains(BenchConfigs.Onnx))
             {
                 foreach (var model in settings.Models)
@@ -39,16 +53,57 @@ public static class BenchRunner
                         Math.Min(settings.WarmupSeconds, 0.5), settings.DurationSeconds, progress.Point, cancellationToken));
                 }
             }
-            foreach (var config in settings.Configs.Where(c => c != BenchConfigs.Onnx))
+
+            // libtorch is loaded here (after the ONNX sweep, so that one runs as it always did) when
+            // raw torch needs it, or to learn whether a GPU configuration can run at all.
+            var gpu = new GpuCheck();
+            if (settings.TorchDevices.Count > 0 || settings.Variants.Any(v => v.Device == BenchDevices.Gpu))
             {
-                try
+                gpu = GpuCheck.Run(settings.LibTorchPath);
+                report.Machine.LibTorch = gpu.Describe();
+                progress.Line($"libtorch: {report.Machine.LibTorch}");
+            }
+            foreach (var device in settings.TorchDevices)
+            {
+                var variant = new EngineVariant(BenchEngines.LibTorch, device);
+                if ((device == BenchDevices.Gpu ? gpu.GpuUnusableReason : gpu.LoadError) is { } reason)
                 {
-                    await RunServerConfigAsync(config, settings, repository, work.FullName, report, progress, cancellationToken);
+                    Fail(report, progress, BenchConfigs.Torch, variant, reason);
+                    continue;
                 }
-                catch (ServerStartException e)
+                var torchRepository = RepositoryFor(new EngineVariant(BenchEngines.LibTorch, BenchDevices.Cpu));
+                foreach (var model in settings.Models)
                 {
-                    report.Failures.Add(new BenchFailure(config, e.Message));
-                    progress.Line($"FAILED {config}: {e.Message}");
+                    try
+                    {
+                        report.Points.AddRange(RawTorchBenchmark.Run(model, Path.Combine(model.VersionDirectory(torchRepository), "model.pt"), device, settings.BatchSizes, Math.Min(settings.WarmupSeconds, 0.5), settings.DurationSeconds, progress.Point, cancellationToken));
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // A libtorch error (say, CUDA out of memory at a large batch) fails this series, not the run.
+                        Fail(report, progress, BenchConfigs.Torch, variant, $"{model.Name}: {e.GetType().Name}: {e.Message}");
+                    }
+                }
+            }
+
+            foreach (var config in settings.Configs.Where(c => !BenchConfigs.InProcess.Contains(c)))
+            {
+                IReadOnlyList<EngineVariant?> variants = BenchConfigs.PerEngine.Contains(config) ? settings.Variants : [null];
+                foreach (var variant in variants)
+                {
+                    if (variant?.Device == BenchDevices.Gpu && gpu.GpuUnusableReason is { } reason)
+                    {
+                        Fail(report, progress, config, variant, reason);
+                        continue;
+                    }
+                    try
+                    {
+                        await RunServerConfigAsync(config, variant, settings, RepositoryFor(variant ?? EngineVariant.OnnxCpu), work.FullName, report, progress, cancellationToken);
+                    }
+                    catch (ServerStartException e)
+                    {
+                        Fail(report, progress, config, variant, e.Message);
+                    }
                 }
             }
         }
@@ -71,7 +126,7 @@ public static class BenchRunner
             }
         }
 
-        report.Ratios = RatioCalculator.Compute(report.Points);
+        report.Ratios = RatioCalculator.Compute(report.Points, report.Settings);
         report.WallSeconds = wall.Elapsed.TotalSeconds;
         await ReportWriter.WriteAsync(report, settings.OutputDirectory, CancellationToken.None);
         progress.Line("");
@@ -81,37 +136,30 @@ public static class BenchRunner
         }
         foreach (var failure in report.Failures)
         {
-            progress.Line($"failed configuration: {failure.Config}");
+            progress.Line($"failed configuration: {failure.Series}");
         }
         progress.Line($"wrote {Path.Combine(settings.OutputDirectory, ReportWriter.MarkdownFile)}, {ReportWriter.JsonFile} and {ReportWriter.ChartFile} in {report.WallSeconds:0.0} s");
         return interrupted ? 130 : report.Failures.Count == 0 ? 0 : 1;
     }
 
-    /// <summary>A temporary repository holding only the benchmarked models: TMP/models/NAME/VERSION/...</summary>
-    private static string BuildRepository(BenchSettings settings, string work)
+    private static void Fail(BenchReport report, Progress progress, string config, EngineVariant? variant, string reason)
     {
-        var repository = Path.Combine(work, "models");
-        foreach (var model in settings.Models)
-        {
-            var source = model.VersionDirectory(settings.Examples);
-            var target = model.VersionDirectory(repository);
-            foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-            {
-                var dest = Path.Combine(target, Path.GetRelativePath(source, file));
-                Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
-                File.Copy(file, dest);
-            }
-        }
-        return repository;
+        var failure = new BenchFailure(config, reason) { Engine = variant?.Engine, Device = variant?.Device };
+        report.Failures.Add(failure);
+        progress.Line($"FAILED {failure.Series}: {reason}");
     }
 
+    /// <param name="variant">The engine and device of a grid configuration; null for the others.</param>
     private static async Task RunServerConfigAsync(
-        string config, BenchSettings settings, string repository, string work, BenchReport report, Progress progress, CancellationToken cancellationToken)
+        string config, EngineVariant? variant, BenchSettings settings, string repository, string work, BenchReport report, Progress progress, CancellationToken cancellationToken)
     {
+        var series = BenchSeries.Name(config, variant);
+        // What infers: the variant's engine; the minimal server runs ONNX Runtime on the CPU; the empty server nothing.
+        var inference = variant ?? (config == BenchConfigs.Minimal ? EngineVariant.OnnxCpu : null);
         var startWatch = Stopwatch.StartNew();
-        await using var server = await StartServerAsync(config, settings, repository, work, cancellationToken);
+        await using var server = await StartServerAsync(config, variant, settings, repository, work, cancellationToken);
         await server.WaitUntilAvailableAsync(settings.Models.Select(m => m.Name), settings.StartTimeout, cancellationToken);
-        progress.Line($"{config}: ready in {startWatch.Elapsed.TotalSeconds:0.0} s (gRPC {server.GrpcPort}, REST {server.RestPort})");
+        progress.Line($"{series}: ready in {startWatch.Elapsed.TotalSeconds:0.0} s (gRPC {server.GrpcPort}, REST {server.RestPort})");
 
         var channels = GrpcPredictClient.CreateChannels(server.GrpcAddress, settings.GrpcChannels);
         using var http = RestPredictClient.CreateHttpClient(server.RestAddress);
@@ -129,11 +177,11 @@ public static class BenchRunner
                             ? (IPredictClient)new GrpcPredictClient(channels[..Math.Min(concurrency, channels.Length)], payload)
                             : new RestPredictClient(http, payload);
                         var live = new LiveCounter();
-                        var label = Progress.Label(config, model.Name, protocol, $"c={concurrency}");
+                        var label = Progress.Label(series, model.Name, protocol, $"c={concurrency}");
                         var result = await progress.TrackAsync(label, live,
                             LoadGenerator.RunClosedAsync(client, concurrency, settings.WarmupSeconds, settings.DurationSeconds, live, cancellationToken));
-                        Record(report, progress, ToPoint(config, model, protocol, BenchModes.Closed, result) with { Concurrency = concurrency });
-                        ThrowIfDied(server, config);
+                        Record(report, progress, ToPoint(config, inference, model, protocol, BenchModes.Closed, result) with { Concurrency = concurrency });
+                        ThrowIfDied(server, series);
                     }
                     var rate = settings.RateFor(model);
                     if (rate > 0)
@@ -143,11 +191,11 @@ public static class BenchRunner
                             : new RestPredictClient(http, payload);
                         var live = new LiveCounter();
                         var schedule = new OpenLoopSchedule(rate, settings.WarmupSeconds, settings.DurationSeconds);
-                        var label = Progress.Label(config, model.Name, protocol, $"{rate} req/s");
+                        var label = Progress.Label(series, model.Name, protocol, $"{rate} req/s");
                         var result = await progress.TrackAsync(label, live,
                             LoadGenerator.RunOpenAsync(client, schedule, settings.MaxOutstanding, live, cancellationToken));
-                        Record(report, progress, ToPoint(config, model, protocol, BenchModes.Open, result) with { Rate = rate });
-                        ThrowIfDied(server, config);
+                        Record(report, progress, ToPoint(config, inference, model, protocol, BenchModes.Open, result) with { Rate = rate });
+                        ThrowIfDied(server, series);
                     }
                 }
             }
@@ -162,9 +210,11 @@ public static class BenchRunner
     }
 
     private static async Task<IBenchServer> StartServerAsync(
-        string config, BenchSettings settings, string repository, string work, CancellationToken cancellationToken)
+        string config, EngineVariant? variant, BenchSettings settings, string repository, string work, CancellationToken cancellationToken)
     {
         var self = typeof(BenchRunner).Assembly.Location;
+        var series = BenchSeries.Name(config, variant);
+        var gridArgs = GridArguments(settings, variant);
         switch (config)
         {
             case BenchConfigs.Empty:
@@ -180,23 +230,37 @@ public static class BenchRunner
                     File.WriteAllText(file, settings.BatchingParameters);
                     batching.AddRange(["--enable_batching", "--batching_parameters_file", file]);
                 }
-                return ServerProcess.Start($"grid serve ({config})", settings.GridDll,
+                return ServerProcess.Start($"grid serve ({series})", settings.GridDll,
                     (grpc, rest) => ["serve", "--model_repository", repository, "--file_system_poll_wait_seconds", "0",
                                      "--rest_api_port", $"{rest}", "--port", $"{grpc}", "--host", "127.0.0.1",
-                                     "--state_dir", Path.Combine(work, config + "-state"), .. settings.GridArgs, .. batching], work);
+                                     "--state_dir", Path.Combine(work, series + "-state"), .. gridArgs, .. batching], work);
             case BenchConfigs.GridCluster:
                 // The same grid.dll, repository and extra flags as grid, split into silo and gateway.
-                return await ClusterServer.StartAsync(settings.GridDll, repository, settings.GridArgs, Path.Combine(work, config), cancellationToken);
+                return await ClusterServer.StartAsync(settings.GridDll, repository, gridArgs, Path.Combine(work, series), cancellationToken);
             default:
                 throw new ArgumentOutOfRangeException(nameof(config), config, "Not a server configuration");
         }
     }
 
-    private static void ThrowIfDied(IBenchServer server, string config)
+    /// <summary>
+    /// The extra flags for grid serve and grid-cluster's silo: --grid_args, and for libtorch
+    /// --libtorch_path when one was given (ONNX Runtime variants run as they always did).
+    /// </summary>
+    public static List<string> GridArguments(BenchSettings settings, EngineVariant? variant)
+    {
+        var args = settings.GridArgs.ToList();
+        if (variant?.Engine == BenchEngines.LibTorch && settings.LibTorchPath is { } path)
+        {
+            args.AddRange(["--libtorch_path", path]);
+        }
+        return args;
+    }
+
+    private static void ThrowIfDied(IBenchServer server, string series)
     {
         if (server.HasExited)
         {
-            throw new ServerStartException($"{server.Name} died during the {config} run: {server.Tail}");
+            throw new ServerStartException($"{server.Name} died during the {series} run: {server.Tail}");
         }
     }
 
@@ -206,9 +270,11 @@ public static class BenchRunner
         progress.Point(point);
     }
 
-    private static BenchPoint ToPoint(string config, BenchModel model, string protocol, string mode, LoadResult r) => new()
+    private static BenchPoint ToPoint(string config, EngineVariant? inference, BenchModel model, string protocol, string mode, LoadResult r) => new()
     {
         Config = config,
+        Engine = inference?.Engine,
+        Device = inference?.Device,
         Model = model.Name,
         Protocol = protocol,
         Mode = mode,

@@ -52,6 +52,24 @@ public sealed record BenchSettings
     public required string GridDll { get; init; }
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>Engines the grid configurations run on, in the order of <see cref="BenchEngines.All"/>.</summary>
+    public IReadOnlyList<string> Engines { get; init; } = [BenchEngines.OnnxRuntime];
+
+    /// <summary>Devices for the engines that can choose (libtorch), and for raw <c>torch</c>.</summary>
+    public IReadOnlyList<string> Devices { get; init; } = [BenchDevices.Cpu];
+
+    /// <summary>A host libtorch directory: <c>--libtorch_path</c> for grid, and what raw <c>torch</c> loads; null: the bundled CPU build.</summary>
+    public string? LibTorchPath { get; init; }
+
+    /// <summary>The (engine, device) pairs each grid configuration runs on.</summary>
+    public IReadOnlyList<EngineVariant> Variants => EngineVariant.Combine(Engines, Devices);
+
+    /// <summary>Raw libtorch's devices: every device given (libtorch runs on both).</summary>
+    public IReadOnlyList<string> TorchDevices => Configs.Contains(BenchConfigs.Torch) ? BenchDevices.All.Where(Devices.Contains).ToList() : [];
+
+    /// <summary>The network series in the order they run: each server config, the grid ones once per variant.</summary>
+    public IReadOnlyList<string> ServerSeries => BenchSeries.Servers(Configs, Variants);
+
     public double RateFor(BenchModel model) => Rate ?? model.DefaultRate;
 
     public RunSettings ToRecord() => new()
@@ -69,15 +87,18 @@ public sealed record BenchSettings
         GrpcChannels = GrpcChannels,
         BatchingParameters = BatchingParameters,
         GridArgs = GridArgs,
+        Engines = Engines,
+        Devices = Devices,
+        LibTorchPath = LibTorchPath,
     };
 
     /// <summary>Points the run will measure, for the progress counter.</summary>
     public int PlannedPoints()
     {
         var onnx = Configs.Contains(BenchConfigs.Onnx) ? Models.Count * BatchSizes.Count : 0;
-        var servers = Configs.Count(c => c != BenchConfigs.Onnx);
+        var torch = TorchDevices.Count * Models.Count * BatchSizes.Count;
         var perProtocol = Models.Sum(m => Concurrency.Count + (RateFor(m) > 0 ? 1 : 0));
-        return onnx + servers * Protocols.Count * perProtocol;
+        return onnx + torch + ServerSeries.Count * Protocols.Count * perProtocol;
     }
 
     /// <summary>Parses "a,b,c" into the known names, or says which is unknown.</summary>
@@ -96,6 +117,40 @@ public sealed record BenchSettings
             }
         }
         return (values.Distinct().OrderBy(v => IndexOf(known, v)).ToList(), null);
+    }
+
+    /// <summary>
+    /// The configurations when <c>--configs</c> is not given: every one, raw <c>torch</c> only
+    /// when <paramref name="engines"/> includes pytorch_libtorch (so a run without engine options
+    /// is the run it was before they existed).
+    /// </summary>
+    public static List<string> DefaultConfigs(IReadOnlyList<string> engines) =>
+        BenchConfigs.All.Where(c => c != BenchConfigs.Torch || engines.Contains(BenchEngines.LibTorch)).ToList();
+
+    /// <summary>
+    /// Checks that the engines, devices and configurations make a run: a grid configuration needs
+    /// at least one (engine, device) pair that exists, and a GPU asked for must be used by
+    /// something (the CPU always is). Returns the error, or null.
+    /// </summary>
+    public static string? CheckEngines(IReadOnlyList<string> configs, IReadOnlyList<string> engines, IReadOnlyList<string> devices)
+    {
+        var variants = EngineVariant.Combine(engines, devices);
+        var grid = configs.Where(BenchConfigs.PerEngine.Contains).ToList();
+        if (grid.Count > 0 && variants.Count == 0)
+        {
+            return $"--engines {string.Join(",", engines)} --devices {string.Join(",", devices)}: no engine runs on those devices for {string.Join(", ", grid)} "
+                   + $"({string.Join("; ", engines.Select(e => $"{e} runs on {string.Join(" and ", BenchEngines.DevicesOf(e))}"))})";
+        }
+        foreach (var device in devices.Where(d => d != BenchDevices.Cpu))
+        {
+            var used = (grid.Count > 0 && variants.Any(v => v.Device == device)) || configs.Contains(BenchConfigs.Torch);
+            if (!used)
+            {
+                return $"--devices {device}: nothing selected runs on {device} "
+                       + $"(only {BenchEngines.LibTorch} can: add it to --engines with a grid configuration, or add {BenchConfigs.Torch} to --configs)";
+            }
+        }
+        return null;
     }
 
     /// <summary>Parses "1,4,16" into distinct ascending positive integers no larger than <paramref name="max"/>.</summary>

@@ -16,7 +16,30 @@ public static class MachineInfoReader
         Commit = Commit(),
         OnnxRuntime = OnnxRuntimeVersion(),
         CpuBusyBeforeRun = CpuBusy(TimeSpan.FromMilliseconds(500)),
+        Gpus = NvidiaGpus(),
     };
+
+    /// <summary>The model of each NVIDIA GPU the kernel driver lists (/proc/driver/nvidia/gpus/*/information); none without the driver.</summary>
+    public static IReadOnlyList<string> NvidiaGpus()
+    {
+        const string driver = "/proc/driver/nvidia/gpus";
+        try
+        {
+            if (!Directory.Exists(driver))
+            {
+                return [];
+            }
+            return Directory.GetDirectories(driver).Order(StringComparer.Ordinal)
+                .Select(d => Path.Combine(d, "information"))
+                .Select(f => File.Exists(f) ? File.ReadLines(f).FirstOrDefault(l => l.StartsWith("Model:", StringComparison.Ordinal)) : null)
+                .Select(l => l is null ? "NVIDIA GPU (model unknown)" : l["Model:".Length..].Trim())
+                .ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
 
     /// <summary>
     /// Busy share of all CPUs over <paramref name="window"/>, from two readings of /proc/stat's

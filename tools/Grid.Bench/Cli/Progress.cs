@@ -45,11 +45,12 @@ public sealed class Progress(int planned)
         var rate = p.Mode == BenchModes.Batch ? $"{MarkdownReport.Rps(p.SamplesPerSecond)} samples/s" : $"{MarkdownReport.Rps(p.ThroughputRps)} req/s";
         var errors = p.Errors == 0 && p.Dropped == 0 ? "" : $"  {p.Errors} errors, {p.Dropped} dropped{(p.FirstError is null ? "" : $" (first: {p.FirstError})")}";
         Line(string.Create(CultureInfo.InvariantCulture,
-            $"{Prefix(_done)} {Label(p.Config, p.Model, p.Protocol, load)}  {rate,14}  p50 {MarkdownReport.Ms(p.P50Ms)} p99 {MarkdownReport.Ms(p.P99Ms)} ms{errors}"));
+            $"{Prefix(_done)} {Label(p.Series, p.Model, p.Protocol, load)}  {rate,14}  p50 {MarkdownReport.Ms(p.P50Ms)} p99 {MarkdownReport.Ms(p.P99Ms)} ms{errors}"));
     }
 
-    public static string Label(string config, string model, string protocol, string load) =>
-        $"{config,-13} {model,-8} {protocol,-10} {load,-12}";
+    /// <param name="series">A config name, with its engine and device when not ONNX Runtime on the CPU (grid+torch-gpu).</param>
+    public static string Label(string series, string model, string protocol, string load) =>
+        $"{series,-23} {model,-8} {protocol,-10} {load,-12}";
 
     private string Prefix(int n) => $"[{n,3}/{planned}]";
 }

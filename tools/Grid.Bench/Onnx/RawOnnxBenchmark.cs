@@ -50,6 +50,8 @@ public static class RawOnnxBenchmark
             var point = new BenchPoint
             {
                 Config = BenchConfigs.Onnx,
+                Engine = BenchEngines.OnnxRuntime,
+                Device = BenchDevices.Cpu,
                 Model = model.Name,
                 Protocol = BenchProtocols.InProcess,
                 Mode = BenchModes.Batch,
@@ -70,7 +72,7 @@ public static class RawOnnxBenchmark
     }
 
     /// <summary>Runs until both the duration has passed and the minimum count is reached; returns the elapsed seconds.</summary>
-    private static double RunFor(double seconds, int minimumRuns, Action run, CancellationToken cancellationToken, List<double>? latencies)
+    internal static double RunFor(double seconds, int minimumRuns, Action run, CancellationToken cancellationToken, List<double>? latencies)
     {
         var start = Stopwatch.GetTimestamp();
         var runs = 0;

@@ -6,6 +6,12 @@ public static class BenchConfigs
     /// <summary>(a) raw ONNX Runtime in-process, batch sweep: the compute limit.</summary>
     public const string Onnx = "onnx";
 
+    /// <summary>
+    /// Raw libtorch in-process, batch sweep, once per device: the compute limit of the libtorch
+    /// engine (series <c>torch-cpu</c>, <c>torch-gpu</c>).
+    /// </summary>
+    public const string Torch = "torch";
+
     /// <summary>(b) a Kestrel gRPC server that answers a precomputed response: the transport limit.</summary>
     public const string Empty = "empty";
 
@@ -24,14 +30,26 @@ public static class BenchConfigs
     /// </summary>
     public const string GridCluster = "grid-cluster";
 
-    /// <summary>All six, in the order they run and are shown.</summary>
-    public static readonly IReadOnlyList<string> All = [Onnx, Empty, Minimal, Grid, GridBatching, GridCluster];
+    /// <summary>All seven, in the order they run and are shown.</summary>
+    public static readonly IReadOnlyList<string> All = [Onnx, Torch, Empty, Minimal, Grid, GridBatching, GridCluster];
+
+    /// <summary>
+    /// What runs when <c>--configs</c> is not given and <c>--engines</c> does not include
+    /// pytorch_libtorch: every configuration but <see cref="Torch"/> (the run before engines could be chosen).
+    /// </summary>
+    public static readonly IReadOnlyList<string> Default = [Onnx, Empty, Minimal, Grid, GridBatching, GridCluster];
+
+    /// <summary>The two measured in the benchmark process, no server running.</summary>
+    public static readonly IReadOnlyList<string> InProcess = [Onnx, Torch];
 
     /// <summary>The five that are servers driven over the network, in order.</summary>
     public static readonly IReadOnlyList<string> Servers = [Empty, Minimal, Grid, GridBatching, GridCluster];
 
     /// <summary>The ones that run grid.dll (and need it built).</summary>
     public static readonly IReadOnlyList<string> UsingGrid = [Grid, GridBatching, GridCluster];
+
+    /// <summary>The ones run once per (engine, device) variant: the model repository decides Grid's engine and device.</summary>
+    public static readonly IReadOnlyList<string> PerEngine = [Grid, GridBatching, GridCluster];
 }
 
 public static class BenchProtocols
@@ -58,7 +76,7 @@ public static class BenchModes
     /// <summary>Requests issued on a fixed schedule, whatever the answers do.</summary>
     public const string Open = "open";
 
-    /// <summary>Raw ONNX Runtime, one batch per run.</summary>
+    /// <summary>Raw ONNX Runtime or libtorch in-process, one batch per run.</summary>
     public const string Batch = "batch";
 }
 
@@ -73,13 +91,25 @@ public sealed record BenchPoint
     public required string Protocol { get; init; }
     public required string Mode { get; init; }
 
+    /// <summary>
+    /// The engine that inferred (Triton platform name: onnxruntime_onnx, pytorch_libtorch);
+    /// null for the empty server, which infers nothing.
+    /// </summary>
+    public string? Engine { get; init; }
+
+    /// <summary>cpu or gpu; null with <see cref="Engine"/>.</summary>
+    public string? Device { get; init; }
+
+    /// <summary>Config, engine and device in one name: grid, grid+torch-cpu, torch-gpu (see <see cref="BenchSeries"/>).</summary>
+    public string Series => BenchSeries.Name(Config, Engine, Device);
+
     /// <summary>Closed loop: concurrent clients.</summary>
     public int? Concurrency { get; init; }
 
     /// <summary>Open loop: scheduled requests per second.</summary>
     public double? Rate { get; init; }
 
-    /// <summary>Samples per request: 1 for every network point, the batch size for raw ONNX.</summary>
+    /// <summary>Samples per request: 1 for every network point, the batch size for raw ONNX Runtime and libtorch.</summary>
     public int BatchSize { get; init; } = 1;
 
     public double DurationSeconds { get; init; }
@@ -114,8 +144,18 @@ public sealed record BenchPoint
     };
 }
 
-/// <summary>A configuration that could not be measured (for example its server did not start).</summary>
-public sealed record BenchFailure(string Config, string Reason);
+/// <summary>
+/// A configuration that could not be measured (for example its server did not start, or it
+/// needs a GPU the machine does not offer). <see cref="Engine"/> and <see cref="Device"/> say
+/// which variant of a grid configuration, or which device of raw libtorch, failed.
+/// </summary>
+public sealed record BenchFailure(string Config, string Reason)
+{
+    public string? Engine { get; init; }
+    public string? Device { get; init; }
+
+    public string Series => BenchSeries.Name(Config, Engine, Device);
+}
 
 /// <summary>Where and on what the run happened.</summary>
 public sealed record MachineInfo
@@ -126,6 +166,15 @@ public sealed record MachineInfo
     public string Dotnet { get; init; } = "";
     public string? Commit { get; init; }
     public string? OnnxRuntime { get; init; }
+
+    /// <summary>
+    /// libtorch as the benchmark process loaded it (raw <c>torch</c> and the GPU check): where
+    /// from, its CPU threads, and whether CUDA was usable; null when nothing needed libtorch.
+    /// </summary>
+    public string? LibTorch { get; set; }
+
+    /// <summary>NVIDIA GPUs the kernel driver lists (their model names), whatever libtorch can use.</summary>
+    public IReadOnlyList<string> Gpus { get; init; } = [];
 
     /// <summary>
     /// Share of the machine's CPU time (0–1) that was busy, or stolen by the hypervisor, in
@@ -153,6 +202,19 @@ public sealed record RunSettings
 
     /// <summary>Extra <c>grid serve</c> flags grid and grid-batching ran with, and grid-cluster's silo.</summary>
     public IReadOnlyList<string> GridArgs { get; init; } = [];
+
+    /// <summary>Engines the grid configurations ran on (Triton platform names).</summary>
+    public IReadOnlyList<string> Engines { get; init; } = [BenchEngines.OnnxRuntime];
+
+    /// <summary>Devices for the engines that have a choice, and for raw libtorch.</summary>
+    public IReadOnlyList<string> Devices { get; init; } = [BenchDevices.Cpu];
+
+    /// <summary>The host libtorch directory given to grid (<c>--libtorch_path</c>) and loaded by raw libtorch; null: the bundled CPU build.</summary>
+    public string? LibTorchPath { get; init; }
+
+    /// <summary>Each (engine, device) pair that exists among <see cref="Engines"/> × <see cref="Devices"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public List<EngineVariant> Variants => EngineVariant.Combine(Engines, Devices);
 }
 
 /// <summary>Everything one run produced: written as results.json, rendered as results.md and throughput.png.</summary>

@@ -18,6 +18,7 @@ public static class MarkdownReport
         md.AppendLine($"Started {report.StartedAt.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC, {(s.Quick ? "quick" : "full")} mode, {report.WallSeconds.ToString("0", Inv)} s wall time.");
         md.AppendLine($"Machine: {m.CpuCount} CPUs{(m.CpuModel is null ? "" : $" ({m.CpuModel})")}, {m.Os}, {m.Dotnet}"
                       + $"{(m.OnnxRuntime is null ? "" : $", ONNX Runtime {m.OnnxRuntime}")}{(m.Commit is null ? "" : $", commit {m.Commit}")}"
+                      + $"{(m.Gpus.Count == 0 ? ", no NVIDIA GPU" : $", GPU {string.Join(", ", m.Gpus)}")}{(m.LibTorch is null ? "" : $"; libtorch: {m.LibTorch}")}"
                       + $"{(m.CpuBusyBeforeRun is not { } busy ? "" : $"; CPU {busy.ToString("P0", Inv)} busy in the half second before the run")}.");
         md.AppendLine($"Every network point: batch-1 Predict requests, {Seconds(s.WarmupSeconds)} warm-up then {Seconds(s.DurationSeconds)} measured; "
                       + $"gRPC over min(clients, {s.GrpcChannels}) channels with tensor_content, REST with a row-format JSON body; "
@@ -38,13 +39,13 @@ public static class MarkdownReport
             md.AppendLine();
             foreach (var f in report.Failures)
             {
-                md.AppendLine($"- **{f.Config}**: {Escape(f.Reason)}");
+                md.AppendLine($"- **{f.Series}**: {Escape(f.Reason)}");
             }
             md.AppendLine();
         }
 
         var network = report.Points.Where(p => p.Mode != BenchModes.Batch).ToList();
-        var configs = BenchConfigs.Servers.Where(c => network.Any(p => p.Config == c) || s.Configs.Contains(c)).ToList();
+        var configs = Ordered(network.Select(p => p.Series), BenchSeries.Servers(s.Configs, s.Variants), keepMissing: true);
         foreach (var model in Ordered(network.Select(p => p.Model), s.Models))
         {
             foreach (var protocol in Ordered(network.Where(p => p.Model == model).Select(p => p.Protocol), BenchProtocols.Network))
@@ -55,7 +56,15 @@ public static class MarkdownReport
             }
         }
 
-        RenderOnnx(md, report.Points.Where(p => p.Mode == BenchModes.Batch).ToList(), s.Models);
+        var raw = report.Points.Where(p => p.Mode == BenchModes.Batch).ToList();
+        foreach (var series in Ordered(raw.Select(p => p.Series), BenchSeries.Raw(s.Configs, s.Devices)))
+        {
+            RenderRaw(md, RawTitle(series), raw.Where(p => p.Series == series).ToList(), s.Models);
+        }
+        if (EngineComparison.HasOtherEngines(report))
+        {
+            RenderEngines(md, report);
+        }
 
         var failed = report.Points.Where(p => p.Errors > 0 || p.Dropped > 0).ToList();
         md.AppendLine("## Errors");
@@ -66,7 +75,7 @@ public static class MarkdownReport
         }
         foreach (var p in failed)
         {
-            md.AppendLine($"- {p.Config} · {p.Model} · {BenchProtocols.Display(p.Protocol)} · {p.Load}: {p.Errors} errors, {p.Dropped} dropped"
+            md.AppendLine($"- {p.Series} · {p.Model} · {BenchProtocols.Display(p.Protocol)} · {p.Load}: {p.Errors} errors, {p.Dropped} dropped"
                           + (p.FirstError is null ? "" : $"; first: `{Escape(p.FirstError)}`"));
         }
         return md.ToString();
@@ -101,21 +110,29 @@ public static class MarkdownReport
         md.AppendLine();
         md.AppendLine("| config | scheduled req/s | answered req/s | p50 ms | p90 ms | p99 ms | send lag p99 ms | errors | dropped |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var p in configs.SelectMany(c => points.Where(p => p.Config == c)))
+        foreach (var p in configs.SelectMany(c => points.Where(p => p.Series == c)))
         {
-            md.AppendLine($"| {p.Config} | {Rps(p.Rate ?? 0)} | {Rps(p.ThroughputRps)} | {Ms(p.P50Ms)} | {Ms(p.P90Ms)} | {Ms(p.P99Ms)} | {Ms(p.SendLagP99Ms)} | {p.Errors} | {p.Dropped} |");
+            md.AppendLine($"| {p.Series} | {Rps(p.Rate ?? 0)} | {Rps(p.ThroughputRps)} | {Ms(p.P50Ms)} | {Ms(p.P90Ms)} | {Ms(p.P99Ms)} | {Ms(p.SendLagP99Ms)} | {p.Errors} | {p.Dropped} |");
         }
         md.AppendLine();
     }
 
-    private static void RenderOnnx(StringBuilder md, List<BenchPoint> points, IReadOnlyList<string> modelOrder)
+    private static string RawTitle(string series) => series switch
+    {
+        BenchConfigs.Onnx => "Raw ONNX Runtime (in-process, one session, default options)",
+        _ when series.StartsWith(BenchConfigs.Torch + "-", StringComparison.Ordinal) =>
+            $"Raw libtorch on {series[(BenchConfigs.Torch.Length + 1)..]} (in-process TorchScript; input copied to the device and output back to the host every batch)",
+        _ => $"Raw {series}",
+    };
+
+    private static void RenderRaw(StringBuilder md, string title, List<BenchPoint> points, IReadOnlyList<string> modelOrder)
     {
         if (points.Count == 0)
         {
             return;
         }
         var models = Ordered(points.Select(p => p.Model), modelOrder);
-        md.AppendLine("## Raw ONNX Runtime (in-process, one session, default options)");
+        md.AppendLine($"## {title}");
         md.AppendLine();
         md.AppendLine("Samples/s per batch size, and the time of one batch (p50, ms):");
         md.AppendLine();
@@ -159,7 +176,7 @@ public static class MarkdownReport
             md.Append($"| {c} |");
             foreach (var config in configs)
             {
-                var p = points.FirstOrDefault(x => x.Config == config && x.Concurrency == c);
+                var p = points.FirstOrDefault(x => x.Series == config && x.Concurrency == c);
                 md.Append($" {(p is null ? "–" : cell(p))} |");
             }
             md.AppendLine();
@@ -173,11 +190,69 @@ public static class MarkdownReport
         md.AppendLine($"|---:|{string.Concat(configs.Select(_ => "---:|"))}");
     }
 
-    /// <summary>Values in the preferred order first, then any others in order of appearance.</summary>
-    private static List<string> Ordered(IEnumerable<string> values, IEnumerable<string> preferred)
+    /// <summary>
+    /// Values in the preferred order first, then any others in order of appearance;
+    /// <paramref name="keepMissing"/>: preferred values that are absent too (a column of "–" for a configuration that failed).
+    /// </summary>
+    private static List<string> Ordered(IEnumerable<string> values, IEnumerable<string> preferred, bool keepMissing = false)
     {
         var present = values.Distinct().ToList();
-        return preferred.Where(present.Contains).Concat(present.Where(v => !preferred.Contains(v))).ToList();
+        var first = preferred.Where(p => keepMissing || present.Contains(p)).ToList();
+        return first.Concat(present.Where(v => !first.Contains(v))).ToList();
+    }
+
+    /// <summary>
+    /// The engines side by side: raw samples/s per batch size (onnx, torch-cpu, torch-gpu), and
+    /// each grid configuration's closed-loop req/s per client count on every variant, every
+    /// figure with its ratio to ONNX Runtime on the CPU.
+    /// </summary>
+    private static void RenderEngines(StringBuilder md, BenchReport report)
+    {
+        var s = report.Settings;
+        var points = report.Points;
+        md.AppendLine("## Engines and devices side by side");
+        md.AppendLine();
+        md.AppendLine($"Engines {string.Join(", ", s.Engines)} on {string.Join(", ", s.Devices)}"
+                      + $"{(s.LibTorchPath is null ? " (bundled libtorch-cpu)" : $" (libtorch from {s.LibTorchPath})")}. "
+                      + "Each figure with its ratio (×) to the same point on ONNX Runtime on the CPU; – where a point is missing (see Failed configurations).");
+        md.AppendLine();
+
+        var raw = points.Where(p => p.Mode == BenchModes.Batch).ToList();
+        var rawSeries = Ordered(raw.Select(p => p.Series), BenchSeries.Raw(s.Configs, s.Devices), keepMissing: true);
+        if (rawSeries.Count > 1)
+        {
+            foreach (var model in Ordered(raw.Select(p => p.Model), s.Models))
+            {
+                md.AppendLine($"### {model} · raw in-process, samples/s");
+                md.AppendLine();
+                Header(md, "batch", rawSeries);
+                foreach (var b in raw.Where(p => p.Model == model).Select(p => p.BatchSize).Distinct().Order())
+                {
+                    md.Append($"| {b} |");
+                    foreach (var series in rawSeries)
+                    {
+                        var p = raw.FirstOrDefault(x => x.Series == series && x.Model == model && x.BatchSize == b);
+                        md.Append($" {(p is null ? "–" : EngineComparison.Cell(points, p) + ErrorNote(p))} |");
+                    }
+                    md.AppendLine();
+                }
+                md.AppendLine();
+            }
+        }
+
+        var grid = Ordered(Array.Empty<string>(), BenchSeries.Servers(s.Configs.Where(c => c is BenchConfigs.Grid or BenchConfigs.GridBatching).ToList(), s.Variants), keepMissing: true);
+        var closed = points.Where(p => p.Mode == BenchModes.Closed && grid.Contains(p.Series)).ToList();
+        foreach (var model in Ordered(closed.Select(p => p.Model), s.Models))
+        {
+            foreach (var protocol in Ordered(closed.Where(p => p.Model == model).Select(p => p.Protocol), BenchProtocols.Network))
+            {
+                var here = closed.Where(p => p.Model == model && p.Protocol == protocol).ToList();
+                md.AppendLine($"### {model} · {BenchProtocols.Display(protocol)} · closed loop, req/s, p50");
+                md.AppendLine();
+                var loads = here.Select(p => p.Concurrency!.Value).Distinct().Order().ToList();
+                LoadTable(md, grid, loads, here, p => $"{EngineComparison.Cell(points, p)}{ErrorNote(p)}, {Ms(p.P50Ms)} ms");
+            }
+        }
     }
 
     private static string ErrorNote(BenchPoint p) =>

@@ -53,15 +53,17 @@ public static class RatioCalculator
     public const int ThroughputConcurrency = 64;
     public const int LatencyConcurrency = 1;
 
-    public static List<Ratio> Compute(IReadOnlyList<BenchPoint> points)
+    /// <param name="settings">
+    /// The run's settings: when they ask for other engines or devices than ONNX Runtime on the CPU,
+    /// ratios against it follow the seven (see <see cref="EngineRatios"/>); null: the seven only.
+    /// </param>
+    public static List<Ratio> Compute(IReadOnlyList<BenchPoint> points, RunSettings? settings = null)
     {
         var ratios = new List<Ratio>();
 
         // Compute-bound model: how close batching gets to what ONNX Runtime does with whole batches.
         var convnetBatching = Closed(points, BenchConfigs.GridBatching, "convnet", BenchProtocols.Grpc, ThroughputConcurrency);
-        var bestOnnx = points
-            .Where(p => p.Config == BenchConfigs.Onnx && p.Model == "convnet" && p.Errors == 0 && p.SamplesPerSecond > 0)
-            .MaxBy(p => p.SamplesPerSecond);
+        var bestOnnx = Best(points.Where(p => p.Config == BenchConfigs.Onnx && p.Model == "convnet"));
         ratios.Add(Divide(
             "convnet_batching_vs_onnx",
             $"convnet, {ThroughputConcurrency} concurrent gRPC clients: grid-batching samples/s ÷ raw ONNX samples/s at its best batch size{(bestOnnx is null ? "" : $" ({bestOnnx.BatchSize})")}",
@@ -105,12 +107,66 @@ public static class RatioCalculator
             null, null,
             P50(Closed(points, BenchConfigs.GridCluster, "fashion", BenchProtocols.Grpc, LatencyConcurrency), $"grid-cluster fashion gRPC c={LatencyConcurrency}"),
             P50(Closed(points, BenchConfigs.Grid, "fashion", BenchProtocols.Grpc, LatencyConcurrency), $"grid fashion gRPC c={LatencyConcurrency}")));
+        if (settings is not null)
+        {
+            ratios.AddRange(EngineRatios(points, settings));
+        }
         return ratios;
     }
 
-    private static BenchPoint? Closed(IReadOnlyList<BenchPoint> points, string config, string model, string protocol, int concurrency) =>
-        points.FirstOrDefault(p => p.Config == config && p.Model == model && p.Protocol == protocol
+    /// <summary>
+    /// Each other engine and device against ONNX Runtime on the CPU, per model, without targets:
+    /// raw libtorch on each device ÷ raw ONNX Runtime, each at its best batch size (when
+    /// <c>torch</c> ran), and grid and grid-batching on each variant ÷ the same config on ONNX
+    /// Runtime on the CPU at <see cref="ThroughputConcurrency"/> gRPC clients.
+    /// </summary>
+    public static List<Ratio> EngineRatios(IReadOnlyList<BenchPoint> points, RunSettings settings)
+    {
+        var ratios = new List<Ratio>();
+        foreach (var model in settings.Models)
+        {
+            if (settings.Configs.Contains(BenchConfigs.Torch))
+            {
+                foreach (var device in BenchDevices.All.Where(settings.Devices.Contains))
+                {
+                    var series = BenchSeries.Name(BenchConfigs.Torch, BenchEngines.LibTorch, device);
+                    var torch = Best(points.Where(p => p.Series == series && p.Model == model));
+                    var onnx = Best(points.Where(p => p.Series == BenchConfigs.Onnx && p.Model == model));
+                    ratios.Add(Divide(
+                        $"{model}_{series}_vs_onnx",
+                        $"{model}: raw {series} ÷ raw onnx samples/s, each at its best batch size{(torch is null || onnx is null ? "" : $" ({torch.BatchSize}, {onnx.BatchSize})")}",
+                        null, null,
+                        torch is null ? (null, $"no raw {series} {model} point") : (torch.SamplesPerSecond, null),
+                        onnx is null ? (null, $"no raw onnx {model} point") : (onnx.SamplesPerSecond, null)));
+                }
+            }
+            foreach (var config in new[] { BenchConfigs.Grid, BenchConfigs.GridBatching }.Where(settings.Configs.Contains))
+            {
+                foreach (var variant in settings.Variants.Where(v => !v.IsDefault))
+                {
+                    var series = BenchSeries.Name(config, variant);
+                    ratios.Add(Divide(
+                        $"{model}_{series}_vs_{config}",
+                        $"{model}, {ThroughputConcurrency} concurrent gRPC clients: {series} ÷ {config} samples/s",
+                        null, null,
+                        Throughput(ClosedSeries(points, series, model, BenchProtocols.Grpc, ThroughputConcurrency), $"{series} {model} gRPC c={ThroughputConcurrency}"),
+                        Throughput(ClosedSeries(points, config, model, BenchProtocols.Grpc, ThroughputConcurrency), $"{config} {model} gRPC c={ThroughputConcurrency}")));
+                }
+            }
+        }
+        return ratios;
+    }
+
+    private static BenchPoint? Best(IEnumerable<BenchPoint> raw) =>
+        raw.Where(p => p.Mode == BenchModes.Batch && p.Errors == 0 && p.SamplesPerSecond > 0).MaxBy(p => p.SamplesPerSecond);
+
+    private static BenchPoint? ClosedSeries(IReadOnlyList<BenchPoint> points, string series, string model, string protocol, int concurrency) =>
+        points.FirstOrDefault(p => p.Series == series && p.Model == model && p.Protocol == protocol
                                    && p.Mode == BenchModes.Closed && p.Concurrency == concurrency);
+
+    /// <summary>The point of <paramref name="config"/> on ONNX Runtime on the CPU (its plain series), as every ratio before engines compared.</summary>
+    private static BenchPoint? Closed(IReadOnlyList<BenchPoint> points, string config, string model, string protocol, int concurrency) =>
+        ClosedSeries(points, config, model, protocol, concurrency);
 
     private static (double? Value, string? Missing) Throughput(BenchPoint? p, string what) => p switch
     {

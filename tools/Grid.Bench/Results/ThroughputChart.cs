@@ -5,8 +5,9 @@ namespace Grid.Bench.Results;
 
 /// <summary>
 /// throughput.png: one panel per model and protocol (closed-loop samples/s against clients, one
-/// line per configuration, raw ONNX Runtime as dashed reference lines), and one panel with the
-/// raw ONNX batch sweep. The y axes are logarithmic: the servers and the in-process compute
+/// line per series: a colour per configuration, a line pattern per engine and device; raw ONNX
+/// Runtime as dashed reference lines), and one panel with the raw batch sweeps (ONNX Runtime,
+/// libtorch per device). The y axes are logarithmic: the servers and the in-process compute
 /// limit differ by orders of magnitude.
 /// </summary>
 public static class ThroughputChart
@@ -22,16 +23,20 @@ public static class ThroughputChart
         [BenchConfigs.GridBatching] = Colors.ForestGreen,
         [BenchConfigs.GridCluster] = Colors.MediumPurple,
         [BenchConfigs.Onnx] = Colors.Crimson,
+        [BenchConfigs.Torch] = Colors.DarkRed,
     };
 
     public static void Save(BenchReport report, string path)
     {
         var closed = report.Points.Where(p => p.Mode == BenchModes.Closed && p.ThroughputRps > 0).ToList();
-        var onnx = report.Points.Where(p => p.Mode == BenchModes.Batch && p.SamplesPerSecond > 0).ToList();
+        var raw = report.Points.Where(p => p.Mode == BenchModes.Batch && p.SamplesPerSecond > 0).ToList();
+        var onnx = raw.Where(p => p.Config == BenchConfigs.Onnx).ToList();
+        var series = closed.Select(p => p.Series).Distinct()
+            .OrderBy(x => IndexOf(BenchSeries.Servers(report.Settings.Configs, report.Settings.Variants), x)).ToList();
         var panels = closed.Select(p => (p.Model, p.Protocol)).Distinct()
             .OrderBy(k => IndexOf(report.Settings.Models, k.Model)).ThenBy(k => IndexOf(BenchProtocols.Network, k.Protocol))
             .ToList();
-        var count = panels.Count + (onnx.Count > 0 ? 1 : 0);
+        var count = panels.Count + (raw.Count > 0 ? 1 : 0);
         if (count == 0)
         {
             count = 1;   // still a valid image that says there is nothing to show
@@ -46,12 +51,12 @@ public static class ThroughputChart
         for (var i = 0; i < panels.Count; i++)
         {
             var (model, protocol) = panels[i];
-            DrawPanel(plots[i], model, protocol, closed.Where(p => p.Model == model && p.Protocol == protocol).ToList(),
+            DrawPanel(plots[i], model, protocol, series, closed.Where(p => p.Model == model && p.Protocol == protocol).ToList(),
                       onnx.Where(p => p.Model == model).ToList());
         }
-        if (onnx.Count > 0)
+        if (raw.Count > 0)
         {
-            DrawOnnx(plots[panels.Count], onnx, report.Settings.Models);
+            DrawRaw(plots[panels.Count], raw, report.Settings.Models);
         }
         else if (panels.Count == 0)
         {
@@ -60,14 +65,14 @@ public static class ThroughputChart
         multiplot.SavePng(path, columns * PanelWidth, rows * PanelHeight);
     }
 
-    private static void DrawPanel(Plot plot, string model, string protocol, List<BenchPoint> points, List<BenchPoint> onnx)
+    private static void DrawPanel(Plot plot, string model, string protocol, List<string> seriesOrder, List<BenchPoint> points, List<BenchPoint> onnx)
     {
         var loads = points.Select(p => p.Concurrency!.Value).Distinct().Order().ToList();
         var x = loads.ToDictionary(c => c, c => (double)loads.IndexOf(c));
         var all = new List<double>();
-        foreach (var config in BenchConfigs.Servers)
+        foreach (var name in seriesOrder)
         {
-            var series = points.Where(p => p.Config == config).OrderBy(p => p.Concurrency).ToList();
+            var series = points.Where(p => p.Series == name).OrderBy(p => p.Concurrency).ToList();
             if (series.Count == 0)
             {
                 continue;
@@ -75,8 +80,9 @@ public static class ThroughputChart
             var ys = series.Select(p => p.SamplesPerSecond).ToArray();
             all.AddRange(ys);
             var scatter = plot.Add.Scatter(series.Select(p => x[p.Concurrency!.Value]).ToArray(), ys.Select(Math.Log10).ToArray());
-            scatter.LegendText = config;
-            scatter.Color = ConfigColors[config];
+            scatter.LegendText = name;
+            scatter.Color = ConfigColors.GetValueOrDefault(series[0].Config, Colors.Black);
+            scatter.LinePattern = Pattern(series[0]);
             scatter.LineWidth = 2;
             scatter.MarkerSize = 7;
         }
@@ -101,32 +107,49 @@ public static class ThroughputChart
         plot.ShowLegend(Edge.Right);
     }
 
-    private static void DrawOnnx(Plot plot, List<BenchPoint> onnx, IReadOnlyList<string> modelOrder)
+    private static void DrawRaw(Plot plot, List<BenchPoint> raw, IReadOnlyList<string> modelOrder)
     {
-        var sizes = onnx.Select(p => p.BatchSize).Distinct().Order().ToList();
+        var sizes = raw.Select(p => p.BatchSize).Distinct().Order().ToList();
         var all = new List<double>();
         var palette = new[] { Colors.Crimson, Colors.Purple, Colors.Teal, Colors.Brown };
-        var models = onnx.Select(p => p.Model).Distinct().OrderBy(m => IndexOf(modelOrder, m)).ToList();
+        var models = raw.Select(p => p.Model).Distinct().OrderBy(m => IndexOf(modelOrder, m)).ToList();
+        var rawSeries = raw.Select(p => p.Series).Distinct().OrderBy(s => s == BenchConfigs.Onnx ? 0 : 1).ThenBy(s => s, StringComparer.Ordinal).ToList();
         for (var i = 0; i < models.Count; i++)
         {
-            var series = onnx.Where(p => p.Model == models[i]).OrderBy(p => p.BatchSize).ToList();
-            all.AddRange(series.Select(p => p.SamplesPerSecond));
-            var scatter = plot.Add.Scatter(series.Select(p => (double)sizes.IndexOf(p.BatchSize)).ToArray(),
-                                           series.Select(p => Math.Log10(p.SamplesPerSecond)).ToArray());
-            scatter.LegendText = models[i];
-            scatter.Color = palette[i % palette.Length];
-            scatter.LineWidth = 2;
-            scatter.MarkerSize = 7;
+            foreach (var name in rawSeries)
+            {
+                var series = raw.Where(p => p.Model == models[i] && p.Series == name).OrderBy(p => p.BatchSize).ToList();
+                if (series.Count == 0)
+                {
+                    continue;
+                }
+                all.AddRange(series.Select(p => p.SamplesPerSecond));
+                var scatter = plot.Add.Scatter(series.Select(p => (double)sizes.IndexOf(p.BatchSize)).ToArray(),
+                                               series.Select(p => Math.Log10(p.SamplesPerSecond)).ToArray());
+                scatter.LegendText = rawSeries.Count == 1 ? models[i] : $"{models[i]} {name}";
+                scatter.Color = palette[i % palette.Length];
+                scatter.LinePattern = Pattern(series[0]);
+                scatter.LineWidth = 2;
+                scatter.MarkerSize = 7;
+            }
         }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             sizes.Select((_, i) => (double)i).ToArray(), sizes.Select(b => b.ToString(CultureInfo.InvariantCulture)).ToArray());
         plot.Axes.SetLimitsX(-0.3, Math.Max(1, sizes.Count - 1) + 0.3);
         LogY(plot, all);
-        plot.Title("raw ONNX Runtime in-process: the compute limit");
+        plot.Title(rawSeries.Count == 1 && rawSeries[0] == BenchConfigs.Onnx ? "raw ONNX Runtime in-process: the compute limit" : "raw in-process batch sweeps: the compute limits");
         plot.XLabel("batch size");
         plot.YLabel("samples/s (log)");
         plot.ShowLegend(Edge.Right);
     }
+
+    /// <summary>Solid for ONNX Runtime on the CPU (and the servers without an engine), dashed for libtorch on the CPU, dotted on the GPU.</summary>
+    private static LinePattern Pattern(BenchPoint p) => (p.Engine, p.Device) switch
+    {
+        (BenchEngines.LibTorch, BenchDevices.Gpu) => LinePattern.Dotted,
+        (BenchEngines.LibTorch, _) => LinePattern.Dashed,
+        _ => LinePattern.Solid,
+    };
 
     private static void Reference(Plot plot, double samplesPerSecond, string label, LinePattern pattern)
     {

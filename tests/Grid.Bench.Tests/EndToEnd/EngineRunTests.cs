@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Grid.Bench.Results;
+using Grid.Testing;
+
+namespace Grid.Bench.Tests.EndToEnd;
+
+/// <summary>
+/// grid-bench with both engines on both devices, on a machine whose libtorch is the bundled CPU
+/// build: ONNX Runtime and libtorch on the CPU are measured, raw and through grid serve with
+/// batching, and every GPU series is reported as failed with the reason, without a crash.
+/// </summary>
+[Collection(TimingCollection.Name)]
+public sealed class EngineRunTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(180);
+
+    [Fact]
+    public async Task Main_BothEnginesOnCpuAndGpuWithoutCuda_MeasuresCpuAndFailsGpuWithTheReason()
+    {
+        // Arrange
+        using var temp = new TempDirectory();
+        var outDir = temp.Combine("out");
+
+        // Act
+        var (exit, stderr) = await BenchProcess.RunAsync(
+            ["--quick", "--models", "fashion", "--configs", "onnx,torch,grid-batching", "--engines", "onnxruntime_onnx,pytorch_libtorch",
+             "--devices", "cpu,gpu", "--protocols", "grpc", "--batch_sizes", "1,16", "--out", outDir], RunTimeout).WithTimeout(RunTimeout + TimeSpan.FromSeconds(10));
+        output.WriteLine(stderr);
+
+        // Assert: a configuration failed, so exit 1, but the run went on
+        Assert.True(exit == 1, $"grid-bench exited with {exit}:\n{stderr}");
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, ReportWriter.JsonFile)).DefaultTimeout());
+        var root = json.RootElement;
+        var points = root.GetProperty("points").EnumerateArray().ToList();
+        foreach (var (series, engine, device, count) in new[]
+                 {
+                     ("onnx", "onnxruntime_onnx", "cpu", 2), ("torch-cpu", "pytorch_libtorch", "cpu", 2),
+                     ("grid-batching", "onnxruntime_onnx", "cpu", 2), ("grid-batching+torch-cpu", "pytorch_libtorch", "cpu", 2),
+                 })
+        {
+            var measured = points.Where(p => p.GetProperty("series").GetString() == series).ToList();
+            Assert.True(measured.Count == count, $"{series}: {measured.Count} points:\n{stderr}");
+            Assert.All(measured, p =>
+            {
+                Assert.Equal(engine, p.GetProperty("engine").GetString());
+                Assert.Equal(device, p.GetProperty("device").GetString());
+                Assert.True(p.GetProperty("samplesPerSecond").GetDouble() > 0 && p.GetProperty("errors").GetInt64() == 0, p.ToString());
+            });
+        }
+        Assert.DoesNotContain(points, p => p.GetProperty("device").GetString() == "gpu");
+
+        // ...both GPU series failed, each saying why
+        var failures = root.GetProperty("failures").EnumerateArray().ToList();
+        Assert.Equal(["torch-gpu", "grid-batching+torch-gpu"], failures.Select(f => f.GetProperty("series").GetString()));
+        Assert.All(failures, f =>
+        {
+            Assert.Equal("gpu", f.GetProperty("device").GetString());
+            Assert.StartsWith("no usable GPU: ", f.GetProperty("reason").GetString());
+        });
+        Assert.Contains("libtorch-cpu", root.GetProperty("machine").GetProperty("libTorch").GetString());
+
+        // ...and results.md puts the engines side by side
+        var md = await File.ReadAllTextAsync(Path.Combine(outDir, ReportWriter.MarkdownFile)).DefaultTimeout();
+        Assert.Contains("## Engines and devices side by side", md);
+        Assert.Contains("| batch | onnx | torch-cpu | torch-gpu |", md);
+        Assert.Contains("| clients | grid-batching | grid-batching+torch-cpu | grid-batching+torch-gpu |", md);
+        Assert.Contains("- **grid-batching+torch-gpu**: no usable GPU: ", md);
+        Assert.Contains("fashion, 64 concurrent gRPC clients: grid-batching+torch-cpu ÷ grid-batching samples/s = **", md);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--configs", "grid", "--engines", "onnxruntime_onnx", "--devices", "gpu" },
+                "grid-bench: --engines onnxruntime_onnx --devices gpu: no engine runs on those devices for grid (onnxruntime_onnx runs on cpu)")]
+    [InlineData(new[] { "--engines", "onnxruntime_onnx,tensorflow" },
+                "grid-bench: --engines: unknown 'tensorflow' (expected some of onnxruntime_onnx, pytorch_libtorch)")]
+    [InlineData(new[] { "--devices", "tpu" },
+                "grid-bench: --devices: unknown 'tpu' (expected some of cpu, gpu)")]
+    [InlineData(new[] { "--configs", "onnx,grid", "--devices", "cpu,gpu" },
+                "grid-bench: --devices gpu: nothing selected runs on gpu (only pytorch_libtorch can: add it to --engines with a grid configuration, or add torch to --configs)")]
+    [InlineData(new[] { "--configs", "torch", "--libtorch_path", "/nonexistent/torch/lib" },
+                "grid-bench: --libtorch_path '/nonexistent/torch/lib' is not a directory")]
+    public async Task Main_BadEngineOption_ExitsTwoWithOneLine(string[] args, string expected)
+    {
+        var (exit, stderr) = await BenchProcess.RunAsync(args, TimeSpan.FromSeconds(60)).WithTimeout(TimeSpan.FromSeconds(70));
+
+        Assert.Equal(2, exit);
+        Assert.Equal(expected, Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+}

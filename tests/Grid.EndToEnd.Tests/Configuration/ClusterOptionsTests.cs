@@ -142,13 +142,35 @@ public sealed class ClusterOptionsTests
     }
 
     [Fact]
-    public void Validate_BadDevices_NamesTheEntry()
+    public void ValidateServe_BadDevices_NamesTheEntry()
     {
-        // Act
-        var error = GridAssembly.ValidateCluster(isSilo: true, ValidSilo.With("Devices", "cpu,tpu"));
+        // Act: grid serve and grid silo share the device flags
+        var error = GridAssembly.ValidateServe(new Flags().With("Devices", "cpu,tpu"));
 
         // Assert
         Assert.Equal("--devices 'cpu,tpu': 'tpu' is not a device; expected 'cpu' or 'gpu:N' (e.g. --devices cpu,gpu:0,gpu:1)", error);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void ValidateServe_NonPositiveGpuMemory_NamesTheFlag(int mib)
+    {
+        // Act
+        var error = GridAssembly.ValidateServe(new Flags().With("GpuMemoryMib", (int?)mib));
+
+        // Assert
+        Assert.Equal($"--gpu_memory_mib must be a positive number of MiB, got {mib}", error);
+    }
+
+    [Fact]
+    public void ValidateServe_LibtorchPathNotADirectory_NamesTheFlag()
+    {
+        // Act
+        var error = GridAssembly.ValidateServe(new Flags().With("LibTorchPath", "/no/such/torch/lib"));
+
+        // Assert
+        Assert.Equal("--libtorch_path '/no/such/torch/lib' is not a directory", error);
     }
 
     [Fact]
@@ -257,6 +279,18 @@ internal static class GridAssembly
             optionsType.GetProperty(name)!.SetValue(options, value);
         }
         return (string?)Invoke(Type("Grid.Silo.Configuration.ClusterOptionsValidator"), "Validate", [options, isSilo]);
+    }
+
+    public static string? ValidateServe(Flags flags)
+    {
+        var optionsType = Type("Grid.Silo.Configuration.ServeOptions");
+        var options = Activator.CreateInstance(optionsType)!;
+        optionsType.GetProperty("ModelRepository")!.SetValue(options, RepoPaths.ExampleModels);
+        foreach (var (name, value) in flags.Values)
+        {
+            optionsType.GetProperty(name)!.SetValue(options, value);
+        }
+        return (string?)Invoke(Type("Grid.Silo.Configuration.ServeOptionsValidator"), "Validate", [options]);
     }
 
     private static Type Type(string name) => Grid.Value.GetType(name, throwOnError: true)!;

@@ -1,5 +1,6 @@
 using Grid.Models;
 using Grid.Serving;
+using Grid.Serving.Inference;
 using Grid.Tensors;
 using Grid.Testing;
 
@@ -48,6 +49,62 @@ public sealed class TorchScriptModelEngineTests
         {
             Assert.Equal(expected[i], values[i], 1e-5f);
         }
+    }
+
+    [Fact]
+    public void Load_StandInGpu_RunsOnTheCpuWithTheSameAnswers()
+    {
+        // Arrange
+        using var session = new TorchScriptModelEngine().Load(TinyTorch, ExecutionDevice.Gpu(0, standIn: true));
+        float[] x = [0.1f, 0.2f, 0.3f, 0.4f];
+
+        // Act
+        var outputs = session.Run(session.Signatures[0], [new NamedTensor("x", TensorData.FromFloats([1, 4], x))], ["probabilities"]);
+
+        // Assert
+        var values = Assert.Single(outputs).Tensor.AsSpan<float>().ToArray();
+        var expected = Expected(x);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i], values[i], 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void Load_CudaDeviceOnTheBundledCpuLibtorch_FailsWithTheReason()
+    {
+        // Act: this test process runs the bundled libtorch-cpu, which has no CUDA
+        var error = Assert.Throws<ServingException>(() => new TorchScriptModelEngine().Load(TinyTorch, ExecutionDevice.Gpu(0)));
+
+        // Assert
+        Assert.Equal(ServingStatusCode.FailedPrecondition, error.Code);
+        Assert.EndsWith("on gpu:0: the bundled libtorch is the CPU build; start with --libtorch_path pointing at a CUDA build of libtorch (for example a PyTorch install's torch/lib)", error.Message);
+        Assert.False(new TorchScriptModelEngine().SupportsCuda);
+    }
+
+    [Fact]
+    public void EstimateDeviceBytes_TinyModel_IsTheModelFileSize()
+    {
+        // Act
+        var bytes = new TorchScriptModelEngine().EstimateDeviceBytes(TinyTorch);
+
+        // Assert
+        Assert.Equal(new FileInfo(Path.Combine(TinyTorch, "model.pt")).Length, bytes);
+    }
+
+    [Fact]
+    public void Initialize_AnotherLibtorchAfterTheBundledOne_Throws()
+    {
+        // Arrange
+        var current = LibTorchRuntime.EnsureInitialized();
+
+        // Act
+        var error = Assert.Throws<InvalidOperationException>(() => LibTorchRuntime.Initialize("/opt/elsewhere/torch/lib"));
+
+        // Assert
+        Assert.Equal(LibTorchRuntime.BundledSource, current.Source);
+        Assert.Equal("libtorch is already loaded from bundled libtorch-cpu; this process cannot switch to /opt/elsewhere/torch/lib", error.Message);
+        Assert.Same(current, LibTorchRuntime.Initialize(null));
     }
 
     [Fact]

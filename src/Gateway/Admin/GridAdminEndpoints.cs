@@ -182,6 +182,10 @@ public static class GridAdminEndpoints
                 w.WriteString("device", r.Device.ToText());
                 w.WriteString("state", r.State.ToString().ToUpperInvariant());
                 w.WriteString("silo", r.Silo);
+                if (r.RunsOn.Length > 0)
+                {
+                    w.WriteString("runs_on", r.RunsOn);
+                }
                 if (r.Error.Length > 0)
                 {
                     w.WriteString("error", r.Error);

@@ -23,7 +23,19 @@ public sealed class TorchScriptModelEngine : IModelEngine
 
     public bool CanLoad(string versionDirectory) => File.Exists(Path.Combine(versionDirectory, ModelFileName));
 
-    public IModelSession Load(string versionDirectory)
+    /// <summary>True when the libtorch this process loaded (<see cref="LibTorchRuntime"/>) can use CUDA.</summary>
+    public bool SupportsCuda => LibTorchRuntime.EnsureInitialized().CudaAvailable;
+
+    /// <summary>The size of <c>model.pt</c>: its tensors are stored uncompressed, so it is close to the weights' device footprint.</summary>
+    public long EstimateDeviceBytes(string versionDirectory)
+    {
+        var file = new FileInfo(Path.Combine(versionDirectory, ModelFileName));
+        return file.Exists ? file.Length : 0;
+    }
+
+    public IModelSession Load(string versionDirectory) => Load(versionDirectory, ExecutionDevice.Cpu);
+
+    public IModelSession Load(string versionDirectory, ExecutionDevice device)
     {
         var file = Path.Combine(versionDirectory, ModelFileName);
         if (!File.Exists(file))
@@ -31,17 +43,38 @@ public sealed class TorchScriptModelEngine : IModelEngine
             throw ServingException.NotFound($"No {ModelFileName} found in {versionDirectory}");
         }
         var signature = TorchScriptSignature.Read(versionDirectory);
+        var runtime = LibTorchRuntime.EnsureInitialized();
+        if (device.RunsOnCuda && !runtime.CudaAvailable)
+        {
+            throw ServingException.FailedPrecondition($"Cannot load {file} on {device}: {runtime.CudaUnavailableReason}");
+        }
         try
         {
-            var module = jit.load(file, DeviceType.CPU);
+            var module = device.GpuOrdinal is { } ordinal && device.RunsOnCuda
+                ? jit.load(file, DeviceType.CUDA, ordinal)
+                : jit.load(file, DeviceType.CPU);
             module.eval();
-            return new TorchScriptSession(module, signature);
+            return new TorchScriptSession(module, signature, device.RunsOnCuda ? new Device(DeviceType.CUDA, device.GpuOrdinal!.Value) : null, device.Name);
         }
         catch (Exception e) when (e is not ServingException)
         {
+            if (TorchErrors.IsOutOfMemory(e))
+            {
+                throw new ServingException(ServingStatusCode.ResourceExhausted, $"Failed to load TorchScript model {file}: {device} is out of memory: {TorchErrors.FirstLine(e)}");
+            }
             throw new ServingException(ServingStatusCode.InvalidArgument, $"Failed to load TorchScript model {file}: {e.Message}");
         }
     }
+}
+
+internal static class TorchErrors
+{
+    /// <summary>libtorch's allocator errors ("CUDA out of memory. Tried to allocate ...", "DefaultCPUAllocator: not enough memory").</summary>
+    public static bool IsOutOfMemory(Exception e)
+        => e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("not enough memory", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>libtorch messages carry a C++ backtrace after the first line.</summary>
+    public static string FirstLine(Exception e) => e.Message.Split('\n', 2)[0].Trim();
 }
 
 /// <summary>
@@ -104,15 +137,29 @@ public static class TorchScriptSignature
 }
 
 /// <summary>
-/// One loaded TorchScript module on the CPU. Each run wraps the synchronous forward in
-/// <c>inference_mode</c> on the calling thread (it is per thread and never crosses an await)
-/// and disposes every tensor it created before returning.
+/// One loaded TorchScript module on one device. Each run wraps the synchronous forward in
+/// <c>inference_mode</c> on the calling thread (it is per thread and never crosses an await),
+/// copies the inputs to the module's device and the outputs back to host memory, and disposes
+/// every tensor it created before returning. Running out of device memory fails that one run
+/// with RESOURCE_EXHAUSTED; the module stays loaded.
 /// </summary>
-internal sealed class TorchScriptSession(jit.ScriptModule module, ModelSignature signature) : IModelSession
+internal sealed class TorchScriptSession(jit.ScriptModule module, ModelSignature signature, Device? cuda, string deviceName) : IModelSession
 {
     public IReadOnlyList<ModelSignature> Signatures { get; } = [signature];
 
     public NamedTensor[] Run(ModelSignature signature, IReadOnlyList<NamedTensor> inputs, IReadOnlyList<string> outputAliases)
+    {
+        try
+        {
+            return RunCore(signature, inputs, outputAliases);
+        }
+        catch (Exception e) when (e is not ServingException && TorchErrors.IsOutOfMemory(e))
+        {
+            throw new ServingException(ServingStatusCode.ResourceExhausted, $"{deviceName} ran out of memory running the model: {TorchErrors.FirstLine(e)}");
+        }
+    }
+
+    private NamedTensor[] RunCore(ModelSignature signature, IReadOnlyList<NamedTensor> inputs, IReadOnlyList<string> outputAliases)
     {
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
@@ -122,7 +169,8 @@ internal sealed class TorchScriptSession(jit.ScriptModule module, ModelSignature
             var spec = signature.Inputs[i];
             var given = inputs.FirstOrDefault(t => t.Name == spec.Alias)
                 ?? throw ServingException.InvalidArgument($"input tensor alias not found in signature: {spec.Alias}");
-            args[i] = ToTorch(given.Tensor);
+            var host = ToTorch(given.Tensor);
+            args[i] = cuda is null ? host : host.to(cuda);
         }
         var result = module.forward(args);
         var produced = result switch

@@ -86,6 +86,26 @@ internal sealed class ModelFlags
     }
 }
 
+/// <summary>The device flags of a process that hosts model grains.</summary>
+internal sealed class DeviceFlags
+{
+    private readonly Option<string?> _devices = new("--devices") { Description = "Devices offered to models: cpu, gpu:0, gpu:1... (comma-separated). Default: the CPU plus every GPU CUDA sees (or the driver lists)." };
+    private readonly Option<bool> _standIn = new("--gpu_stand_in") { Description = "Accept GPU placements and run them on the CPU engine (testing placement without a CUDA engine)." };
+    private readonly Option<string?> _libtorch = new("--libtorch_path") { Description = "A host libtorch lib directory (e.g. a PyTorch install's site-packages/torch/lib) used instead of the bundled CPU build; how GPUs become usable. Also read from GRID_LIBTORCH_PATH." };
+    private readonly Option<int?> _gpuMemory = new("--gpu_memory_mib") { Description = "Model memory admitted per GPU, in MiB; a load beyond it fails with RESOURCE_EXHAUSTED. Default: no limit beyond the device's own." };
+
+    public IEnumerable<Option> All => [_devices, _standIn, _libtorch, _gpuMemory];
+
+    public void Read(ParseResult result, ServeOptions o)
+    {
+        o.Devices = result.GetValue(_devices);
+        o.GpuStandIn = result.GetValue(_standIn);
+        var libtorch = result.GetValue(_libtorch) ?? Environment.GetEnvironmentVariable(Grid.Engines.LibTorch.LibTorchRuntime.EnvironmentVariable);
+        o.LibTorchPath = string.IsNullOrWhiteSpace(libtorch) ? null : libtorch;
+        o.GpuMemoryMib = result.GetValue(_gpuMemory);
+    }
+}
+
 /// <summary>The flags that join a process to a cluster.</summary>
 internal sealed class ClusterFlags
 {

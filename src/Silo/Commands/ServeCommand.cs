@@ -12,11 +12,12 @@ public static class ServeCommand
     {
         var gateway = new GatewayFlags();
         var models = new ModelFlags();
+        var deviceFlags = new DeviceFlags();
         var siloPort = new Option<int>("--silo_port") { Description = "Orleans silo port; 0 picks a free one.", DefaultValueFactory = _ => 0 };
         var stateDir = new Option<string>("--state_dir") { Description = "Directory for grain state (experiments, deployment overrides, the model registry), kept across restarts.", DefaultValueFactory = _ => ServeOptions.DefaultStateDir };
 
         var command = new Command("serve", "Run a silo and the TF Serving gateway in one process (no external services).");
-        foreach (var option in gateway.All.Concat(models.All).Append(siloPort).Append(stateDir))
+        foreach (var option in gateway.All.Concat(models.All).Concat(deviceFlags.All).Append(siloPort).Append(stateDir))
         {
             command.Options.Add(option);
         }
@@ -24,14 +25,20 @@ public static class ServeCommand
         {
             var options = new ServeOptions { SiloPort = result.GetValue(siloPort), StateDir = result.GetValue(stateDir)! };
             gateway.Read(result, options);
+            deviceFlags.Read(result, options);
             var (batching, error) = models.ReadAndCheck(result, options, clusterSilo: false);
             if (error is not null)
             {
                 return Program.Fail(error);
             }
+            var (hardware, deviceError) = SiloHardware.Detect(options);
+            if (hardware is null)
+            {
+                return Program.Fail(deviceError!);
+            }
             var builder = WebApplication.CreateBuilder();
             builder.AddGridLogging()
-                   .AddGridEmbeddedSilo(options, batching!)
+                   .AddGridEmbeddedSilo(options, batching!, hardware)
                    .AddModelRepositorySource(options)
                    .AddGridGateway(options);
             var app = builder.Build();
@@ -52,12 +59,11 @@ public static class SiloCommand
         var siloPort = new Option<int>("--silo_port") { Description = "Orleans silo-to-silo port.", DefaultValueFactory = _ => 11111 };
         var gatewayPort = new Option<int>("--gateway_port") { Description = "Orleans client port that 'grid gateway' connects to.", DefaultValueFactory = _ => 30000 };
         var advertised = new Option<string>("--advertised_address") { Description = "IP address other silos and gateways reach this silo at.", DefaultValueFactory = _ => "127.0.0.1" };
-        var devices = new Option<string?>("--devices") { Description = "Devices offered to models: cpu, gpu:0, gpu:1... (comma-separated). Default: detected." };
-        var standIn = new Option<bool>("--gpu_stand_in") { Description = "Accept GPU placements and run them on the CPU engine (testing placement without a CUDA engine)." };
+        var deviceFlags = new DeviceFlags();
         var name = new Option<string?>("--silo_name") { Description = "Name shown in status; default silo-<silo_port>." };
 
         var command = new Command("silo", "Run one silo of a Redis-backed cluster; models are served through 'grid gateway'.");
-        foreach (var option in cluster.All.Concat(models.All).Concat([siloPort, gatewayPort, advertised, devices, standIn, name]))
+        foreach (var option in cluster.All.Concat(models.All).Concat(deviceFlags.All).Concat([siloPort, gatewayPort, advertised, name]))
         {
             command.Options.Add(option);
         }
@@ -68,19 +74,23 @@ public static class SiloCommand
                 SiloPort = result.GetValue(siloPort),
                 GatewayPort = result.GetValue(gatewayPort),
                 AdvertisedAddress = result.GetValue(advertised)!,
-                Devices = result.GetValue(devices),
-                GpuStandIn = result.GetValue(standIn),
                 SiloName = result.GetValue(name),
             };
             cluster.Read(result, options);
+            deviceFlags.Read(result, options);
             var (batching, error) = models.ReadAndCheck(result, options, clusterSilo: true);
             if (error is not null)
             {
                 return Program.Fail(error);
             }
+            var (hardware, deviceError) = SiloHardware.Detect(options);
+            if (hardware is null)
+            {
+                return Program.Fail(deviceError!);
+            }
             var builder = Host.CreateApplicationBuilder();
             builder.AddGridLogging()
-                   .AddGridClusterSilo(options, batching!)
+                   .AddGridClusterSilo(options, batching!, hardware)
                    .AddModelRepositorySource(options);
             return await GridHost.RunAsync(builder.Build(), cancellationToken);
         });

@@ -94,6 +94,15 @@ public sealed class ServeOptions
     /// </summary>
     public bool GpuStandIn { get; set; }
 
+    /// <summary>
+    /// <c>--libtorch_path</c> (or <c>GRID_LIBTORCH_PATH</c>): a host libtorch <c>lib</c> directory
+    /// to use instead of the bundled CPU build; how a silo gets CUDA. Null: the bundled build.
+    /// </summary>
+    public string? LibTorchPath { get; set; }
+
+    /// <summary><c>--gpu_memory_mib</c>: model memory admitted per GPU, in MiB; null: no limit beyond the device's own.</summary>
+    public int? GpuMemoryMib { get; set; }
+
     /// <summary><c>--admin_token</c>: the bearer token the admin API requires; null leaves it open.</summary>
     public string? AdminToken { get; set; }
 
@@ -163,6 +172,18 @@ public static class ServeOptionsValidator
         if (ServeAddresses.TryParseHost(o.Host) is null)
         {
             return $"--host '{o.Host}' is not an IP address or 'localhost'";
+        }
+        if (o.Devices is not null && SiloDevices.ParseList(o.Devices).Error is { } deviceError)
+        {
+            return $"--devices '{o.Devices}': {deviceError}";
+        }
+        if (o.GpuMemoryMib is < 1)
+        {
+            return $"--gpu_memory_mib must be a positive number of MiB, got {o.GpuMemoryMib}";
+        }
+        if (o.LibTorchPath is not null && !Directory.Exists(o.LibTorchPath))
+        {
+            return $"--libtorch_path '{o.LibTorchPath}' is not a directory";
         }
         if (o.ModelBasePath is not null && o.ModelRepository is not null)
         {
@@ -244,10 +265,6 @@ public static class ClusterOptionsValidator
         if (!System.Net.IPAddress.TryParse(o.AdvertisedAddress, out _))
         {
             return $"--advertised_address '{o.AdvertisedAddress}' is not an IP address";
-        }
-        if (o.Devices is not null && SiloDevices.ParseList(o.Devices).Error is { } deviceError)
-        {
-            return $"--devices '{o.Devices}': {deviceError}";
         }
         return null;
     }

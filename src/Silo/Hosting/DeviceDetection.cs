@@ -1,41 +1,52 @@
 using Grid.Devices;
+using Grid.Engines.LibTorch;
+using Grid.Serving.Inference;
+using Grid.Silo.Configuration;
 
 namespace Grid.Silo.Hosting;
 
 /// <summary>
-/// Decides what a silo offers: the <c>--devices</c> list, or the CPU plus every NVIDIA GPU the
-/// kernel driver lists. A GPU is only offered for placement when an engine in this build can
-/// run on it; none can yet (ONNX Runtime here is the CPU build and the libtorch engine is not
-/// built), so GPUs are advertised as unusable with that reason, unless the silo runs with
-/// <c>--gpu_stand_in</c>, which accepts GPU placements and runs them on the CPU engine.
+/// Gathers what <see cref="DeviceResolution"/> decides from: the GPUs the NVIDIA driver lists and,
+/// when a GPU could be used or <c>--libtorch_path</c> is given, what the process's libtorch
+/// reports about CUDA. libtorch is loaded here, at start-up, so a bad <c>--libtorch_path</c>
+/// stops the silo with one line instead of failing the first model load.
 /// </summary>
 public static class DeviceDetection
 {
-    public const string NoCudaEngineReason =
-        "no engine in this build can run on CUDA (ONNX Runtime here is the CPU build, and the libtorch engine is not built yet)";
-
-    public static SiloDevices Resolve(string? devicesFlag, bool gpuStandIn)
+    /// <summary>The silo's devices and libtorch status, or an error line for the command to print.</summary>
+    public static (SiloDevices? Devices, LibTorchStatus? LibTorch, string? Error) ForSilo(ServeOptions options)
     {
-        IReadOnlyList<string> devices = devicesFlag is not null
-            ? SiloDevices.ParseList(devicesFlag).Devices ?? throw new ArgumentException($"invalid --devices '{devicesFlag}'")
-            : Detect();
-        var hasGpu = devices.Any(d => d.StartsWith("gpu:", StringComparison.Ordinal));
-        return new SiloDevices(devices, hasGpu && !gpuStandIn ? NoCudaEngineReason : null, hasGpu && gpuStandIn);
-    }
-
-    /// <summary>The CPU, plus one <c>gpu:N</c> per GPU under /proc/driver/nvidia/gpus.</summary>
-    public static IReadOnlyList<string> Detect()
-    {
-        var devices = new List<string> { "cpu" };
-        const string driver = "/proc/driver/nvidia/gpus";
-        if (Directory.Exists(driver))
+        var driverGpus = DriverGpuCount();
+        var listsGpu = options.Devices is not null
+            ? SiloDevices.ParseList(options.Devices).Devices?.Any(d => d.StartsWith("gpu:", StringComparison.Ordinal)) == true
+            : driverGpus > 0;
+        LibTorchStatus? libtorch = null;
+        if (options.LibTorchPath is not null || (listsGpu && !options.GpuStandIn))
         {
-            var count = Directory.GetDirectories(driver).Length;
-            for (var i = 0; i < count; i++)
+            try
             {
-                devices.Add($"gpu:{i}");
+                libtorch = LibTorchRuntime.Initialize(options.LibTorchPath);
+            }
+            catch (ArgumentException e)
+            {
+                return (null, null, e.Message);
             }
         }
-        return devices;
+        var cuda = libtorch is null ? null : new CudaProbe(libtorch.CudaAvailable, libtorch.CudaDeviceCount, libtorch.CudaUnavailableReason);
+        try
+        {
+            return (DeviceResolution.Resolve(options.Devices, options.GpuStandIn, driverGpus, cuda), libtorch, null);
+        }
+        catch (ArgumentException e)
+        {
+            return (null, libtorch, e.Message);
+        }
+    }
+
+    /// <summary>GPUs under /proc/driver/nvidia/gpus (0 without the NVIDIA driver).</summary>
+    public static int DriverGpuCount()
+    {
+        const string driver = "/proc/driver/nvidia/gpus";
+        return Directory.Exists(driver) ? Directory.GetDirectories(driver).Length : 0;
     }
 }

@@ -27,19 +27,19 @@ public static partial class GridServeExtensions
     private static int OrleansBodyLimit(ServeOptions options) => (int)Math.Min(int.MaxValue, Math.Max(100 * 1024 * 1024, 2L * options.MaxMessageBytes));
 
     /// <summary>An embedded single-process silo: localhost clustering, in-memory grain state, model grains.</summary>
-    public static T AddGridEmbeddedSilo<T>(this T builder, ServeOptions options, BatchingOptions batching) where T : IHostApplicationBuilder
+    public static T AddGridEmbeddedSilo<T>(this T builder, ServeOptions options, BatchingOptions batching, SiloHardware hardware) where T : IHostApplicationBuilder
     {
         var siloPort = options.SiloPort == 0 ? ServeAddresses.FreeTcpPort() : options.SiloPort;
-        var devices = DeviceDetection.Resolve(null, gpuStandIn: false);
+        var devices = hardware.Devices;
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(siloPort: siloPort, gatewayPort: ServeAddresses.FreeTcpPort());
             silo.Configure<SiloMessagingOptions>(m => m.MaxMessageBodySize = OrleansBodyLimit(options));
             silo.Services.AddGridFileStorage(GridStorage.Name, Path.GetFullPath(options.StateDir));
-            silo.AddGridPlacement(devices);
+            silo.AddGridPlacement(devices, hardware.Binding(options));
             silo.Services.AddGridGrains(o => o.IntraOpThreads = options.IntraOpParallelism, b => b.CopyFrom(batching));
         });
-        builder.Services.AddHostedService(sp => new DeviceAnnouncement(devices, sp.GetRequiredService<ILogger<DeviceAnnouncement>>()));
+        builder.Services.AddHostedService(sp => new DeviceAnnouncement(hardware, sp.GetRequiredService<ILogger<DeviceAnnouncement>>()));
         return builder;
     }
 
@@ -47,10 +47,10 @@ public static partial class GridServeExtensions
     /// A cluster silo: Redis membership and grain state, the advertised devices as silo metadata,
     /// failure detection tuned to seconds, model grains.
     /// </summary>
-    public static T AddGridClusterSilo<T>(this T builder, ServeOptions options, BatchingOptions batching) where T : IHostApplicationBuilder
+    public static T AddGridClusterSilo<T>(this T builder, ServeOptions options, BatchingOptions batching, SiloHardware hardware) where T : IHostApplicationBuilder
     {
         ClusterAddress.TryParse(options.Cluster!, out var redis);
-        var devices = DeviceDetection.Resolve(options.Devices, options.GpuStandIn);
+        var devices = hardware.Devices;
         var address = System.Net.IPAddress.Parse(options.AdvertisedAddress);
         builder.UseOrleans(silo =>
         {
@@ -61,10 +61,10 @@ public static partial class GridServeExtensions
             silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: !System.Net.IPAddress.IsLoopback(address));
             silo.Configure<SiloMessagingOptions>(m => m.MaxMessageBodySize = OrleansBodyLimit(options));
             silo.Configure<ClusterMembershipOptions>(ConfigureFailureDetection);
-            silo.AddGridPlacement(devices);
+            silo.AddGridPlacement(devices, hardware.Binding(options));
             silo.Services.AddGridGrains(o => o.IntraOpThreads = options.IntraOpParallelism, b => b.CopyFrom(batching));
         });
-        builder.Services.AddHostedService(sp => new DeviceAnnouncement(devices, sp.GetRequiredService<ILogger<DeviceAnnouncement>>()));
+        builder.Services.AddHostedService(sp => new DeviceAnnouncement(hardware, sp.GetRequiredService<ILogger<DeviceAnnouncement>>()));
         return builder;
     }
 
@@ -176,21 +176,43 @@ public static class ServeDefaults
     }
 }
 
-/// <summary>Says at start-up what the silo offers, and plainly why a GPU it has is not offered.</summary>
-public sealed partial class DeviceAnnouncement(SiloDevices devices, ILogger<DeviceAnnouncement> logger) : IHostedService
+/// <summary>What a silo found at start-up: its devices and the libtorch it loaded (null when none was needed yet).</summary>
+public sealed record SiloHardware(SiloDevices Devices, Grid.Engines.LibTorch.LibTorchStatus? LibTorch)
+{
+    /// <summary>Resolves the devices for a silo command; an error line for bad device flags or a bad --libtorch_path.</summary>
+    public static (SiloHardware? Hardware, string? Error) Detect(ServeOptions options)
+    {
+        var (devices, libtorch, error) = DeviceDetection.ForSilo(options);
+        return devices is null ? (null, error) : (new SiloHardware(devices, libtorch), null);
+    }
+
+    public Grid.Serving.Inference.DeviceBindingOptions Binding(ServeOptions options) => new()
+    {
+        GpuMemoryLimitBytes = options.GpuMemoryMib is { } mib ? mib * 1024L * 1024L : null,
+    };
+}
+
+/// <summary>Says at start-up what the silo offers, which libtorch it runs, and in one line why a GPU it has is not offered.</summary>
+public sealed partial class DeviceAnnouncement(SiloHardware hardware, ILogger<DeviceAnnouncement> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        var devices = hardware.Devices;
         Log.Devices(logger, string.Join(",", devices.Devices));
-        foreach (var gpu in devices.Gpus)
+        if (hardware.LibTorch is { } libtorch)
+        {
+            Log.LibTorch(logger, libtorch.Source, libtorch.CudaAvailable ? $"{libtorch.CudaDeviceCount} device(s)" : "unavailable");
+        }
+        var gpus = string.Join(",", devices.Gpus);
+        if (gpus.Length > 0)
         {
             if (devices.GpuUnusableReason is { } reason)
             {
-                Log.GpuRefused(logger, gpu, reason);
+                Log.GpuRefused(logger, gpus, reason);
             }
             else if (devices.GpuStandIn)
             {
-                Log.GpuStandIn(logger, gpu);
+                Log.GpuStandIn(logger, gpus);
             }
         }
         return Task.CompletedTask;
@@ -203,11 +225,14 @@ public sealed partial class DeviceAnnouncement(SiloDevices devices, ILogger<Devi
         [LoggerMessage(1301, LogLevel.Information, "Silo devices: {Devices}")]
         public static partial void Devices(ILogger logger, string devices);
 
-        [LoggerMessage(1302, LogLevel.Warning, "{Gpu} is not offered for placement: {Reason}. Models that need a GPU will not be placed here; models that allow 'any' run on the CPU.")]
-        public static partial void GpuRefused(ILogger logger, string gpu, string reason);
+        [LoggerMessage(1302, LogLevel.Warning, "GPUs {Gpus} are not offered for placement: {Reason}. Models that need a GPU will not be placed here; models that allow 'any' run on the CPU.")]
+        public static partial void GpuRefused(ILogger logger, string gpus, string reason);
 
-        [LoggerMessage(1303, LogLevel.Warning, "{Gpu} is a stand-in (--gpu_stand_in): GPU placements are accepted and run on the CPU engine")]
-        public static partial void GpuStandIn(ILogger logger, string gpu);
+        [LoggerMessage(1303, LogLevel.Warning, "GPUs {Gpus} are stand-ins (--gpu_stand_in): GPU placements are accepted and run on the CPU engine")]
+        public static partial void GpuStandIn(ILogger logger, string gpus);
+
+        [LoggerMessage(1304, LogLevel.Information, "libtorch: {Source}; CUDA: {Cuda}")]
+        public static partial void LibTorch(ILogger logger, string source, string cuda);
     }
 }
 

@@ -8,7 +8,7 @@ namespace Grid.EndToEnd.Tests.Configuration;
 
 /// <summary>
 /// The cluster flags of <c>grid silo</c> and <c>grid gateway</c>: <c>--cluster</c> parsing,
-/// <c>ClusterOptionsValidator</c> and <c>DeviceDetection.Resolve</c>. This project builds grid
+/// <c>ClusterOptionsValidator</c> (device resolution is unit-tested in Grid.Serving.Tests). This project builds grid
 /// but keeps it out of the test process's references, so its types are reached by reflection
 /// on the built grid.dll (see <see cref="GridAssembly"/>).
 /// </summary>
@@ -142,13 +142,35 @@ public sealed class ClusterOptionsTests
     }
 
     [Fact]
-    public void Validate_BadDevices_NamesTheEntry()
+    public void ValidateServe_BadDevices_NamesTheEntry()
     {
-        // Act
-        var error = GridAssembly.ValidateCluster(isSilo: true, ValidSilo.With("Devices", "cpu,tpu"));
+        // Act: grid serve and grid silo share the device flags
+        var error = GridAssembly.ValidateServe(new Flags().With("Devices", "cpu,tpu"));
 
         // Assert
         Assert.Equal("--devices 'cpu,tpu': 'tpu' is not a device; expected 'cpu' or 'gpu:N' (e.g. --devices cpu,gpu:0,gpu:1)", error);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void ValidateServe_NonPositiveGpuMemory_NamesTheFlag(int mib)
+    {
+        // Act
+        var error = GridAssembly.ValidateServe(new Flags().With("GpuMemoryMib", (int?)mib));
+
+        // Assert
+        Assert.Equal($"--gpu_memory_mib must be a positive number of MiB, got {mib}", error);
+    }
+
+    [Fact]
+    public void ValidateServe_LibtorchPathNotADirectory_NamesTheFlag()
+    {
+        // Act
+        var error = GridAssembly.ValidateServe(new Flags().With("LibTorchPath", "/no/such/torch/lib"));
+
+        // Assert
+        Assert.Equal("--libtorch_path '/no/such/torch/lib' is not a directory", error);
     }
 
     [Fact]
@@ -207,60 +229,6 @@ public sealed class ClusterOptionsTests
         Assert.Null(error);
     }
 
-    // DeviceDetection.Resolve
-
-    [Fact]
-    public void Resolve_GpuWithoutStandIn_AdvertisesTheGpuAsUnusable()
-    {
-        // Act
-        var devices = GridAssembly.ResolveDevices("gpu:0", gpuStandIn: false);
-
-        // Assert
-        Assert.Equal(new[] { "gpu:0" }, devices.Devices);
-        Assert.Equal(GridAssembly.NoCudaEngineReason, devices.GpuUnusableReason);
-        Assert.False(devices.GpuStandIn);
-        Assert.False(devices.Satisfies(DeviceRequirement.Gpu));
-    }
-
-    [Fact]
-    public void Resolve_GpuWithStandIn_AcceptsGpuPlacements()
-    {
-        // Act
-        var devices = GridAssembly.ResolveDevices("cpu,gpu:0", gpuStandIn: true);
-
-        // Assert
-        Assert.Equal(new[] { "cpu", "gpu:0" }, devices.Devices);
-        Assert.Null(devices.GpuUnusableReason);
-        Assert.True(devices.GpuStandIn);
-        Assert.True(devices.Satisfies(DeviceRequirement.Gpu));
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Resolve_CpuOnly_HasNoReasonAndNoStandIn(bool gpuStandIn)
-    {
-        // Act
-        var devices = GridAssembly.ResolveDevices("cpu", gpuStandIn);
-
-        // Assert
-        Assert.Equal(new[] { "cpu" }, devices.Devices);
-        Assert.Null(devices.GpuUnusableReason);
-        Assert.False(devices.GpuStandIn);
-        Assert.False(devices.Satisfies(DeviceRequirement.Gpu));
-        Assert.True(devices.Satisfies(DeviceRequirement.Cpu));
-    }
-
-    [Fact]
-    public void Resolve_BadDevicesFlag_Throws()
-    {
-        // Act
-        var error = Assert.Throws<ArgumentException>(() => GridAssembly.ResolveDevices("tpu", gpuStandIn: false));
-
-        // Assert
-        Assert.Equal("invalid --devices 'tpu'", error.Message);
-    }
-
     private static Flags ValidSilo { get; } = new Flags()
         .With("Cluster", "redis://127.0.0.1:6379")
         .With("SiloPort", 11111)
@@ -290,8 +258,6 @@ internal static class GridAssembly
 {
     private static readonly Lazy<Assembly> Grid = new(() => Assembly.LoadFrom(RepoPaths.GridDll));
 
-    public static string NoCudaEngineReason => (string)Type("Grid.Silo.Hosting.DeviceDetection").GetField("NoCudaEngineReason")!.GetRawConstantValue()!;
-
     public static (string? Error, ClusterConnection? Options) ParseClusterAddress(string text)
     {
         object?[] args = [text, null];
@@ -315,8 +281,17 @@ internal static class GridAssembly
         return (string?)Invoke(Type("Grid.Silo.Configuration.ClusterOptionsValidator"), "Validate", [options, isSilo]);
     }
 
-    public static SiloDevices ResolveDevices(string? devicesFlag, bool gpuStandIn)
-        => (SiloDevices)Invoke(Type("Grid.Silo.Hosting.DeviceDetection"), "Resolve", [devicesFlag, gpuStandIn])!;
+    public static string? ValidateServe(Flags flags)
+    {
+        var optionsType = Type("Grid.Silo.Configuration.ServeOptions");
+        var options = Activator.CreateInstance(optionsType)!;
+        optionsType.GetProperty("ModelRepository")!.SetValue(options, RepoPaths.ExampleModels);
+        foreach (var (name, value) in flags.Values)
+        {
+            optionsType.GetProperty(name)!.SetValue(options, value);
+        }
+        return (string?)Invoke(Type("Grid.Silo.Configuration.ServeOptionsValidator"), "Validate", [options]);
+    }
 
     private static Type Type(string name) => Grid.Value.GetType(name, throwOnError: true)!;
 

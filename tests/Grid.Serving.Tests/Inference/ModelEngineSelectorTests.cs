@@ -19,7 +19,7 @@ public sealed class ModelEngineSelectorTests : IDisposable
 
         public bool CanLoad(string versionDirectory) => File.Exists(Path.Combine(versionDirectory, file));
 
-        public IModelSession Load(string versionDirectory)
+        public IModelSession Load(string versionDirectory, ExecutionDevice device)
         {
             Loaded.Add(versionDirectory);
             return null!;

@@ -59,6 +59,9 @@ public sealed record ReplicaStatus(
 {
     /// <summary>Requests the replica had answered successfully at the last check (since it was loaded).</summary>
     [Id(7)] public long Served { get; init; }
+
+    /// <summary>The device the loaded replica is bound to (<c>cpu</c>, <c>gpu:N</c>); empty when not loaded.</summary>
+    [Id(8)] public string RunsOn { get; init; } = "";
 }
 
 /// <summary>What a replica answers to a load check.</summary>
@@ -73,10 +76,17 @@ public sealed record ReplicaReport(
 {
     /// <summary>Requests answered successfully since the replica was loaded.</summary>
     [Id(5)] public long Served { get; init; }
+
+    /// <summary>The device the replica is bound to (<c>cpu</c>, <c>gpu:N</c>); empty when not loaded.</summary>
+    [Id(6)] public string Device { get; init; } = "";
 }
 
 /// <summary>What a successful load returns: the signatures and where the replica runs.</summary>
 [GenerateSerializer, Immutable, Alias("grid.ReplicaLoaded")]
 public sealed record ReplicaLoaded(
     [property: Id(0)] ModelSignature[] Signatures,
-    [property: Id(1)] string Silo);
+    [property: Id(1)] string Silo)
+{
+    /// <summary>The device the replica was bound to: <c>cpu</c> or <c>gpu:N</c>.</summary>
+    [Id(2)] public string Device { get; init; } = "";
+}

@@ -42,6 +42,13 @@ public static class GridGrainsServiceCollectionExtensions
         services.TryAddSingleton<Grid.Engines.LibTorch.TorchScriptModelEngine>();
         services.TryAddSingleton<IModelEngine>(sp => new ModelEngineSelector(
             [sp.GetRequiredService<OnnxModelEngine>(), sp.GetRequiredService<Grid.Engines.LibTorch.TorchScriptModelEngine>()]));
+        // Devices: a silo without AddGridPlacement (tests) offers the CPU only.
+        services.TryAddSingleton(new DeviceBindingOptions());
+        services.TryAddSingleton<IGpuChoicePolicy, FewestReplicasGpuChoice>();
+        services.TryAddSingleton(sp => new DeviceBinder(
+            sp.GetService<SiloDevices>() ?? new SiloDevices(["cpu"], null, false),
+            sp.GetRequiredService<DeviceBindingOptions>(),
+            sp.GetRequiredService<IGpuChoicePolicy>()));
         services.TryAddSingleton<IVersionTransitionPolicy, AvailabilityPreservingPolicy>();
         services.TryAddSingleton<IReplicaPlacementPolicy, SpreadThenLeastLoadedPlacement>();
         services.TryAddSingleton<IReplicaRebalancePolicy, SpreadRebalancePolicy>();
@@ -61,9 +68,14 @@ public static class GridGrainsServiceCollectionExtensions
     /// placement filter and the replica placement director. Every silo of a cluster must call it:
     /// Orleans fails placement on a silo that lacks a filter or director a grain class declares.
     /// </summary>
-    public static ISiloBuilder AddGridPlacement(this ISiloBuilder silo, SiloDevices devices)
+    public static ISiloBuilder AddGridPlacement(this ISiloBuilder silo, SiloDevices devices, DeviceBindingOptions? binding = null)
     {
         silo.UseSiloMetadata(devices.ToMetadata());
+        silo.Services.AddSingleton(devices);
+        if (binding is not null)
+        {
+            silo.Services.AddSingleton(binding);
+        }
         silo.Services.AddPlacementFilter<DeviceFilterStrategy, DeviceFilterDirector>(ServiceLifetime.Transient);
         silo.Services.AddPlacementDirector<ReplicaPlacement, ReplicaPlacementDirector>();
         return silo;

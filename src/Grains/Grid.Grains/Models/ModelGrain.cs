@@ -458,6 +458,7 @@ public sealed partial class ModelGrain(
             var loaded = await call;
             target.State = ReplicaState.Available;
             target.Silo = loaded.Silo;
+            target.RunsOn = loaded.Device;
             target.Error = "";
             entry.Signatures = loaded.Signatures;
             Log.ReplicaLoaded(logger, Model, entry.Version, target.Index, target.Device.ToText(), loaded.Silo);
@@ -593,6 +594,7 @@ public sealed partial class ModelGrain(
             replica.Outstanding = report.Outstanding;
             replica.Queued = report.Queued;
             replica.Served = report.Served;
+            replica.RunsOn = report.Device;
             if (report.Silo != replica.Silo)
             {
                 replica.Silo = report.Silo;

@@ -65,11 +65,14 @@ public sealed class ReplicaRecord
     [Id(3)] public string Silo { get; set; } = "";
     [Id(4)] public string Error { get; set; } = "";
 
+    /// <summary>The device the loaded replica is bound to (<c>cpu</c>, <c>gpu:N</c>).</summary>
+    [Id(5)] public string RunsOn { get; set; } = "";
+
     // Not persisted: the last load check, and when a failed load may be retried.
     [NonSerialized] public int Outstanding;
     [NonSerialized] public int Queued;
     [NonSerialized] public long Served;
     [NonSerialized] public long RetryAfter;
 
-    public ReplicaStatus ToStatus() => new(Index, Device, State, Silo, Error, Outstanding, Queued) { Served = Served };
+    public ReplicaStatus ToStatus() => new(Index, Device, State, Silo, Error, Outstanding, Queued) { Served = Served, RunsOn = State == ReplicaState.Available ? RunsOn : "" };
 }

@@ -34,7 +34,7 @@ namespace Grid.Grains.Versions;
 [Reentrant]
 public abstract partial class ModelVersionGrain(
     IPersistentState<ReplicaAssignment> assignment,
-    IModelEngine engine, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILocalSiloDetails silo, ILogger<ModelVersionGrain> logger)
+    IModelEngine engine, DeviceBinder devices, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILocalSiloDetails silo, ILogger<ModelVersionGrain> logger)
     : Grain, IModelVersionGrain
 {
     private string _key = "";
@@ -42,6 +42,7 @@ public abstract partial class ModelVersionGrain(
     private long _version;
     private int _replica;
     private Servable? _servable;
+    private DeviceLease? _lease;
     private string? _fingerprint;
     private Task<ModelSignature[]>? _loading;
 
@@ -72,11 +73,11 @@ public abstract partial class ModelVersionGrain(
     {
         if (_servable is not null && _fingerprint == version.Fingerprint)
         {
-            return new ReplicaLoaded(_servable.Signatures, SiloName);
+            return new ReplicaLoaded(_servable.Signatures, SiloName) { Device = RunsOn };
         }
         if (_loading is not null)
         {
-            return new ReplicaLoaded(await _loading, SiloName);
+            return new ReplicaLoaded(await _loading, SiloName) { Device = RunsOn };
         }
         _loading = LoadCoreAsync(version);
         try
@@ -87,7 +88,7 @@ public abstract partial class ModelVersionGrain(
                 assignment.State.Source = version;
                 await assignment.WriteStateAsync();
             }
-            return new ReplicaLoaded(signatures, SiloName);
+            return new ReplicaLoaded(signatures, SiloName) { Device = RunsOn };
         }
         finally
         {
@@ -95,8 +96,11 @@ public abstract partial class ModelVersionGrain(
         }
     }
 
+    /// <summary>The device the loaded replica is bound to: <c>cpu</c> or <c>gpu:N</c>; empty when unloaded.</summary>
+    private string RunsOn => _lease?.Device.Name ?? "";
+
     public Task<ReplicaReport> GetReportAsync() => Task.FromResult(_servable is { } s
-        ? new ReplicaReport(true, SiloName, s.InFlight, s.BatchStats?.QueuedRequests ?? 0, _fingerprint) { Served = s.Served }
+        ? new ReplicaReport(true, SiloName, s.InFlight, s.BatchStats?.QueuedRequests ?? 0, _fingerprint) { Served = s.Served, Device = RunsOn }
         : new ReplicaReport(false, SiloName, 0, 0, null));
 
     public async Task RetireAsync(CancellationToken cancellationToken = default)
@@ -108,11 +112,15 @@ public abstract partial class ModelVersionGrain(
     private async Task<ModelSignature[]> LoadCoreAsync(AspiredVersion version)
     {
         await CloseServableAsync();
-        Log.Loading(logger, _model, _version, _replica, Device.ToText(), SiloName, version.Path);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        DeviceLease? lease = null;
         try
         {
-            var session = await Task.Run(() => engine.Load(version.Path));
+            var chosen = engine.Resolve(version.Path);
+            lease = devices.Bind(Device, chosen, chosen.EstimateDeviceBytes(version.Path), $"model {_model} version {_version} replica {_replica}");
+            Log.Loading(logger, _model, _version, _replica, chosen.Name, lease.Device.ToString(), SiloName, version.Path);
+            var bound = lease.Device;
+            var session = await Task.Run(() => chosen.Load(version.Path, bound));
             BatchQueue? queue;
             try
             {
@@ -133,6 +141,8 @@ public abstract partial class ModelVersionGrain(
                     b.AllowedBatchSizes is { Count: > 0 } sizes ? string.Join(",", sizes) : "any", b.EnableLargeBatchSplitting, b.PadVariableLengthInputs);
             }
             _servable = new Servable(_model, _version, session, queue);
+            _lease = lease;
+            lease = null;
             _fingerprint = version.Fingerprint;
             localReplicas.Add(_key, _servable);
             DelayDeactivation(Timeout.InfiniteTimeSpan);
@@ -141,6 +151,7 @@ public abstract partial class ModelVersionGrain(
         }
         catch (Exception e)
         {
+            lease?.Dispose();
             Log.LoadFailed(logger, e, _model, _version, _replica, e.Message);
             if (e is ServingException)
             {
@@ -193,6 +204,9 @@ public abstract partial class ModelVersionGrain(
         {
             _servable = null;
             _fingerprint = null;
+            // The session is disposed: its device memory is back, so the budget is too.
+            _lease?.Dispose();
+            _lease = null;
         }
     }
 
@@ -200,8 +214,8 @@ public abstract partial class ModelVersionGrain(
 
     private static partial class Log
     {
-        [LoggerMessage(1101, LogLevel.Information, "Loading model {Model} version {Version} replica {Replica} (device {Device}) on silo {Silo} from {Path}")]
-        public static partial void Loading(ILogger logger, string model, long version, int replica, string device, string silo, string path);
+        [LoggerMessage(1101, LogLevel.Information, "Loading model {Model} version {Version} replica {Replica} with {Engine} on {Device} on silo {Silo} from {Path}")]
+        public static partial void Loading(ILogger logger, string model, long version, int replica, string engine, string device, string silo, string path);
 
         [LoggerMessage(1102, LogLevel.Information, "Loaded model {Model} version {Version} replica {Replica} in {ElapsedMs:F0} ms")]
         public static partial void Loaded(ILogger logger, string model, long version, int replica, double elapsedMs);
@@ -224,8 +238,8 @@ public abstract partial class ModelVersionGrain(
 [DeviceFilter(DeviceRequirement.Any), ReplicaPlacementAttribute]
 public sealed class AnyModelVersionGrain(
     [PersistentState("replica", GridStorage.Name)] IPersistentState<ReplicaAssignment> assignment,
-    IModelEngine engine, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILocalSiloDetails silo, ILogger<ModelVersionGrain> logger)
-    : ModelVersionGrain(assignment, engine, batching, localReplicas, silo, logger)
+    IModelEngine engine, DeviceBinder devices, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILocalSiloDetails silo, ILogger<ModelVersionGrain> logger)
+    : ModelVersionGrain(assignment, engine, devices, batching, localReplicas, silo, logger)
 {
     protected override DeviceRequirement Device => DeviceRequirement.Any;
 }
@@ -234,8 +248,8 @@ public sealed class AnyModelVersionGrain(
 [DeviceFilter(DeviceRequirement.Cpu), ReplicaPlacementAttribute]
 public sealed class CpuModelVersionGrain(
     [PersistentState("replica", GridStorage.Name)] IPersistentState<ReplicaAssignment> assignment,
-    IModelEngine engine, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILocalSiloDetails silo, ILogger<ModelVersionGrain> logger)
-    : ModelVersionGrain(assignment, engine, batching, localReplicas, silo, logger)
+    IModelEngine engine, DeviceBinder devices, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILocalSiloDetails silo, ILogger<ModelVersionGrain> logger)
+    : ModelVersionGrain(assignment, engine, devices, batching, localReplicas, silo, logger)
 {
     protected override DeviceRequirement Device => DeviceRequirement.Cpu;
 }
@@ -244,8 +258,8 @@ public sealed class CpuModelVersionGrain(
 [DeviceFilter(DeviceRequirement.Gpu), ReplicaPlacementAttribute]
 public sealed class GpuModelVersionGrain(
     [PersistentState("replica", GridStorage.Name)] IPersistentState<ReplicaAssignment> assignment,
-    IModelEngine engine, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILocalSiloDetails silo, ILogger<ModelVersionGrain> logger)
-    : ModelVersionGrain(assignment, engine, batching, localReplicas, silo, logger)
+    IModelEngine engine, DeviceBinder devices, BatchQueueFactory batching, LocalReplicaDirectory localReplicas, ILocalSiloDetails silo, ILogger<ModelVersionGrain> logger)
+    : ModelVersionGrain(assignment, engine, devices, batching, localReplicas, silo, logger)
 {
     protected override DeviceRequirement Device => DeviceRequirement.Gpu;
 }

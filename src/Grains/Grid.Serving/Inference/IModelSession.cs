@@ -19,14 +19,33 @@ public interface IModelSession : IDisposable
     NamedTensor[] Run(ModelSignature signature, IReadOnlyList<NamedTensor> inputs, IReadOnlyList<string> outputAliases);
 }
 
-/// <summary>An inference engine: turns a version directory into a session.</summary>
+/// <summary>An inference engine: turns a version directory into a session on one device.</summary>
 public interface IModelEngine
 {
+    /// <summary>Triton's platform name: <c>onnxruntime_onnx</c>, <c>pytorch_libtorch</c>.</summary>
     string Name { get; }
 
     /// <summary>True when the directory holds this engine's model file.</summary>
     bool CanLoad(string versionDirectory);
 
-    /// <summary>Loads the model; throws <see cref="ServingException"/> with a clear message on failure.</summary>
-    IModelSession Load(string versionDirectory);
+    /// <summary>True when this engine can run models on a CUDA device in this process.</summary>
+    bool SupportsCuda => false;
+
+    /// <summary>
+    /// Loads the model onto <paramref name="device"/>; throws <see cref="ServingException"/> with
+    /// a clear message on failure (RESOURCE_EXHAUSTED when the device runs out of memory).
+    /// </summary>
+    IModelSession Load(string versionDirectory, ExecutionDevice device);
+
+    /// <summary>Loads the model onto the CPU.</summary>
+    IModelSession Load(string versionDirectory) => Load(versionDirectory, ExecutionDevice.Cpu);
+
+    /// <summary>The engine that will load this directory (a selector answers with the one it picks).</summary>
+    IModelEngine Resolve(string versionDirectory) => this;
+
+    /// <summary>
+    /// Device memory the loaded model is expected to take, in bytes, checked against a GPU's
+    /// budget before anything is allocated; 0 when the engine cannot tell.
+    /// </summary>
+    long EstimateDeviceBytes(string versionDirectory) => 0;
 }

@@ -17,7 +17,15 @@ public sealed class ModelEngineSelector(IEnumerable<IModelEngine> engines) : IMo
 
     public bool CanLoad(string versionDirectory) => _engines.Any(e => e.CanLoad(versionDirectory));
 
-    public IModelSession Load(string versionDirectory) => Choose(versionDirectory).Load(versionDirectory);
+    public bool SupportsCuda => _engines.Any(e => e.SupportsCuda);
+
+    public IModelSession Load(string versionDirectory) => Load(versionDirectory, ExecutionDevice.Cpu);
+
+    public IModelSession Load(string versionDirectory, ExecutionDevice device) => Choose(versionDirectory).Load(versionDirectory, device);
+
+    public IModelEngine Resolve(string versionDirectory) => Choose(versionDirectory);
+
+    public long EstimateDeviceBytes(string versionDirectory) => Choose(versionDirectory).EstimateDeviceBytes(versionDirectory);
 
     public IModelEngine Choose(string versionDirectory)
     {

@@ -19,15 +19,30 @@ public sealed class OnnxRuntimeOptions
     public bool AllowSpinning { get; set; }
 }
 
-/// <summary>ONNX Runtime on the CPU: runs <c>model.onnx</c>.</summary>
+/// <summary>
+/// ONNX Runtime on the CPU: runs <c>model.onnx</c>. This build of ONNX Runtime has no CUDA
+/// provider, so a CUDA device is refused; a stand-in GPU (placement tests) runs on the CPU.
+/// </summary>
 public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
 {
     public string Name => "onnxruntime_onnx";
 
     public bool CanLoad(string versionDirectory) => File.Exists(Path.Combine(versionDirectory, RepositoryScanner.ModelFileName));
 
-    public IModelSession Load(string versionDirectory)
+    public long EstimateDeviceBytes(string versionDirectory)
     {
+        var file = new FileInfo(Path.Combine(versionDirectory, RepositoryScanner.ModelFileName));
+        return file.Exists ? file.Length : 0;
+    }
+
+    public IModelSession Load(string versionDirectory) => Load(versionDirectory, ExecutionDevice.Cpu);
+
+    public IModelSession Load(string versionDirectory, ExecutionDevice device)
+    {
+        if (device.RunsOnCuda)
+        {
+            throw ServingException.FailedPrecondition($"{Name} runs only on the CPU in this build (no CUDA execution provider); {device} cannot run {versionDirectory}");
+        }
         var file = Path.Combine(versionDirectory, RepositoryScanner.ModelFileName);
         if (!File.Exists(file))
         {

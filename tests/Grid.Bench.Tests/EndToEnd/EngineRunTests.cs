@@ -68,6 +68,33 @@ public sealed class EngineRunTests(ITestOutputHelper output)
         Assert.Contains("fashion, 64 concurrent gRPC clients: grid-batching+torch-cpu ÷ grid-batching samples/s = **", md);
     }
 
+    [Fact]
+    public async Task Main_LibTorchPathThatIsNotLibTorch_FailsTheLibTorchSeriesWithTheReason()
+    {
+        // Arrange: a directory, but no libtorch in it
+        using var temp = new TempDirectory();
+        var outDir = temp.Combine("out");
+        var notLibTorch = temp.Combine("lib");
+        Directory.CreateDirectory(notLibTorch);
+
+        // Act
+        var (exit, stderr) = await BenchProcess.RunAsync(
+            ["--quick", "--models", "fashion", "--configs", "torch,grid", "--engines", "onnxruntime_onnx,pytorch_libtorch", "--protocols", "grpc",
+             "--batch_sizes", "1", "--libtorch_path", notLibTorch, "--out", outDir], RunTimeout).WithTimeout(RunTimeout + TimeSpan.FromSeconds(10));
+        output.WriteLine(stderr);
+
+        // Assert: ONNX Runtime still measured; raw torch and grid on libtorch failed, each saying why
+        Assert.True(exit == 1, $"grid-bench exited with {exit}:\n{stderr}");
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, ReportWriter.JsonFile)).DefaultTimeout());
+        var root = json.RootElement;
+        Assert.Contains(root.GetProperty("points").EnumerateArray(), p => p.GetProperty("series").GetString() == "grid" && p.GetProperty("samplesPerSecond").GetDouble() > 0);
+        Assert.DoesNotContain(root.GetProperty("points").EnumerateArray(), p => p.GetProperty("engine").GetString() == "pytorch_libtorch");
+        var failures = root.GetProperty("failures").EnumerateArray().ToDictionary(f => f.GetProperty("series").GetString()!, f => f.GetProperty("reason").GetString()!);
+        Assert.Equal(["torch-cpu", "grid+torch-cpu"], failures.Keys);
+        Assert.Contains("no libtorch.so there", failures["torch-cpu"]);
+        Assert.Contains("no libtorch.so there", failures["grid+torch-cpu"]);   // grid serve refused the same directory
+    }
+
     [Theory]
     [InlineData(new[] { "--configs", "grid", "--engines", "onnxruntime_onnx", "--devices", "gpu" },
                 "grid-bench: --engines onnxruntime_onnx --devices gpu: no engine runs on those devices for grid (onnxruntime_onnx runs on cpu)")]

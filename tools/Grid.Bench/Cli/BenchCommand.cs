@@ -8,7 +8,7 @@ namespace Grid.Bench.Cli;
 public static class BenchCommand
 {
     /// <summary>grid's own variable for --libtorch_path; the default here too.</summary>
-    public const string LibTorchPathVariable = "GRID_LIBTORCH_PATH";
+    public const string LibTorchPathVariable = Grid.Engines.LibTorch.LibTorchRuntime.EnvironmentVariable;
 
     public static RootCommand Create()
     {

@@ -1,9 +1,10 @@
 using System.Globalization;
+using Grid.Engines.LibTorch;
 using TorchSharp;
 
 namespace Grid.Bench.Torch;
 
-/// <summary>libtorch as this process loaded it, and whether it can run on CUDA.</summary>
+/// <summary>libtorch as this process loaded it, whether it can run on CUDA, and its CPU threads.</summary>
 public sealed record TorchStatus(string Source, bool CudaAvailable, int CudaDeviceCount, string? CudaUnavailableReason, int Threads)
 {
     /// <summary>One line for results.md and results.json.</summary>
@@ -12,23 +13,19 @@ public sealed record TorchStatus(string Source, bool CudaAvailable, int CudaDevi
 }
 
 /// <summary>
-/// Loads libtorch into the benchmark process once, for raw <c>torch</c> and to learn before
-/// any GPU configuration starts whether CUDA is usable at all.
+/// Loads libtorch into the benchmark process once, as grid does (<see cref="LibTorchRuntime"/>),
+/// for raw <c>torch</c> and to learn before any GPU configuration starts whether CUDA is usable.
 /// </summary>
 public static class TorchRuntime
 {
     /// <summary>
     /// Loads libtorch from <paramref name="libtorchPath"/> (null: the bundled CPU build) and
-    /// probes CUDA. Throws <see cref="ArgumentException"/> when the directory is not a usable libtorch.
+    /// probes CUDA. Throws what <see cref="LibTorchRuntime.Initialize"/> throws for a directory
+    /// that is not a usable libtorch, or for a build that cannot use it.
     /// </summary>
     public static TorchStatus Initialize(string? libtorchPath)
     {
-        if (libtorchPath is not null)
-        {
-            throw new ArgumentException($"--libtorch_path {libtorchPath}: this build of grid-bench can only load the bundled libtorch-cpu");
-        }
-        var cuda = torch.cuda.is_available();
-        return new TorchStatus("bundled libtorch-cpu", cuda, cuda ? torch.cuda.device_count() : 0,
-            cuda ? null : "the bundled libtorch is the CPU build; pass --libtorch_path with a CUDA build of libtorch", torch.get_num_threads());
+        var status = LibTorchRuntime.Initialize(libtorchPath);
+        return new TorchStatus(status.Source, status.CudaAvailable, status.CudaDeviceCount, status.CudaUnavailableReason, torch.get_num_threads());
     }
 }

@@ -163,11 +163,18 @@ public sealed class EngineOptionsTests
     }
 
     [Fact]
-    public void GridArguments_OnnxRuntimeVariant_RunsAsBefore()
+    public void GridArguments_OnnxRuntimeVariantWithPath_AlsoGetsTheProcessLibTorch()
     {
         var settings = Settings(["grid"], BenchEngines.All, BenchDevices.All, "/opt/torch/lib");
 
-        Assert.Empty(BenchRunner.GridArguments(settings, EngineVariant.OnnxCpu));
+        Assert.Equal(["--libtorch_path", "/opt/torch/lib"], BenchRunner.GridArguments(settings, EngineVariant.OnnxCpu));
+    }
+
+    [Fact]
+    public void GridArguments_NotAGridConfiguration_AddsNothing()
+    {
+        var settings = Settings(["minimal"], BenchEngines.All, BenchDevices.All, "/opt/torch/lib");
+
         Assert.Empty(BenchRunner.GridArguments(settings, null));
     }
 

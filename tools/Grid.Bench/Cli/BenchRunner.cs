@@ -243,13 +243,15 @@ public static class BenchRunner
     }
 
     /// <summary>
-    /// The extra flags for grid serve and grid-cluster's silo: --grid_args, and for libtorch
-    /// --libtorch_path when one was given (ONNX Runtime variants run as they always did).
+    /// The extra flags for grid serve and grid-cluster's silo: --grid_args, and --libtorch_path
+    /// when one was given, for every variant: the libtorch a grid process loads is the process's,
+    /// whatever engine serves the models (a silo on a machine with a GPU loads it at start-up to
+    /// probe CUDA, and a build without the bundled libtorch needs it then).
     /// </summary>
     public static List<string> GridArguments(BenchSettings settings, EngineVariant? variant)
     {
         var args = settings.GridArgs.ToList();
-        if (variant?.Engine == BenchEngines.LibTorch && settings.LibTorchPath is { } path)
+        if (variant is not null && settings.LibTorchPath is { } path)
         {
             args.AddRange(["--libtorch_path", path]);
         }

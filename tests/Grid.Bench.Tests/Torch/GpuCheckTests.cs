@@ -40,4 +40,21 @@ public sealed class GpuCheckTests
         Assert.Null(check.GpuUnusableReason);
         Assert.Equal("not loaded", check.Describe());
     }
+
+    [Fact]
+    public void Reason_TypeInitializerWrappingALoadError_IsTheInnerFirstLine()
+    {
+        var error = new TypeInitializationException("TorchSharp.torch",
+            new NotSupportedException("This application or script uses TorchSharp but doesn't contain a reference to libtorch-cpu-linux-x64.\n\nTrace from LoadNativeBackend: ..."));
+
+        Assert.Equal("This application or script uses TorchSharp but doesn't contain a reference to libtorch-cpu-linux-x64.", GpuCheck.Reason(error));
+    }
+
+    [Fact]
+    public void Reason_LibTorchErrorWithBacktrace_IsTheFirstLine()
+    {
+        var error = new System.Runtime.InteropServices.ExternalException("CUDA out of memory. Tried to allocate 2.00 GiB\nException raised from malloc at c10/cuda/CUDACachingAllocator.cpp");
+
+        Assert.Equal("CUDA out of memory. Tried to allocate 2.00 GiB", GpuCheck.Reason(error));
+    }
 }

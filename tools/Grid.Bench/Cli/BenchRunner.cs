@@ -81,7 +81,7 @@ public static class BenchRunner
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
                         // A libtorch error (say, CUDA out of memory at a large batch) fails this series, not the run.
-                        Fail(report, progress, BenchConfigs.Torch, variant, $"{model.Name}: {e.GetType().Name}: {e.Message}");
+                        Fail(report, progress, BenchConfigs.Torch, variant, $"{model.Name}: {e.GetType().Name}: {GpuCheck.Reason(e)}");
                     }
                 }
             }

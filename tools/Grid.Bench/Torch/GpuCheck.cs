@@ -29,7 +29,20 @@ public sealed record GpuCheck
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or DllNotFoundException or NotSupportedException
                                       or TypeInitializationException or System.Runtime.InteropServices.ExternalException)
         {
-            return new GpuCheck { LoadError = e.Message };
+            return new GpuCheck { LoadError = Reason(e) };
         }
+    }
+
+    /// <summary>
+    /// One line for a libtorch error: the innermost exception's first line (TorchSharp's type
+    /// initializer wraps the load error; libtorch appends a C++ backtrace after the first line).
+    /// </summary>
+    public static string Reason(Exception e)
+    {
+        while (e is TypeInitializationException { InnerException: { } inner })
+        {
+            e = inner;
+        }
+        return e.Message.Split('\n', 2)[0].Trim();
     }
 }

@@ -22,6 +22,31 @@ export PATH=$base/dotnet:$base/redis:$PATH
 export GRID_DLL=$base/grid/grid.dll
 export GRID_LIBTORCH_PATH=${GRID_LIBTORCH_PATH:-/opt/torch/.venv/lib/python3.12/site-packages/torch/lib}
 export FASHION_MNIST_DIR=$base/fashion-mnist
+# compose/grid-local.sh (the cluster test) polls the gateway with curl; a machine without curl
+# gets a stand-in for the one form it uses (curl -sf [-H HEADER] URL), in Python.
+if ! command -v curl >/dev/null; then
+  python=$(command -v python3 || echo /opt/torch/.venv/bin/python3)
+  mkdir -p "$base/shim"
+  cat > "$base/shim/curl" <<SHIM
+#!$python
+import sys, urllib.request
+args, headers, url = sys.argv[1:], {}, None
+while args:
+    a = args.pop(0)
+    if a == "-H":
+        k, _, v = args.pop(0).partition(":")
+        headers[k.strip()] = v.strip()
+    elif not a.startswith("-"):
+        url = a
+try:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as r:
+        sys.stdout.write(r.read().decode())
+except Exception:
+    sys.exit(22)
+SHIM
+  chmod +x "$base/shim/curl"
+  export PATH=$base/shim:$PATH
+fi
 echo "GPU suite from commit $(cat "$base/COMMIT"); libtorch: $GRID_LIBTORCH_PATH"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 status=0

@@ -149,6 +149,30 @@ public sealed class DeviceBindingTests(ITestOutputHelper output) : IDisposable
         Assert.True(worst < 1e-4, $"largest difference {worst}");
     }
 
+    [Fact]
+    public async Task Predict_RequestRunsOutOfMemory_FailsWithResourceExhaustedAndTheModelKeepsServing()
+    {
+        // Arrange: alloc_torch allocates as many MiB as asked; 1e9 MiB is beyond any address space
+        TempDirectory.CopyDirectory(RepoPaths.TestModel("alloc_torch"), _repository.Combine("alloc", "1"));
+        await using var grid = GridProcess.Start("--model_repository", _repository.Path);
+        await grid.WaitForAvailableAsync("alloc");
+
+        // Act
+        using var huge = await grid.Http.PostAsync("/v1/models/alloc:predict", new StringContent("{\"instances\": [[1e9]]}")).WaitAsync(Timeout);
+        var hugeBody = await huge.Content.ReadAsStringAsync();
+        using var small = await grid.Http.PostAsync("/v1/models/alloc:predict", new StringContent("{\"instances\": [[1.0]]}")).WaitAsync(Timeout);
+        var smallBody = await small.Content.ReadAsStringAsync();
+
+        // Assert
+        output.WriteLine(hugeBody);
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, huge.StatusCode);
+        using var error = JsonDocument.Parse(hugeBody);
+        Assert.Matches("^cpu ran out of memory running the model: .*(can't allocate memory|not enough memory)", error.RootElement.GetProperty("error").GetString());
+        Assert.True(small.IsSuccessStatusCode, smallBody);
+        using var answer = JsonDocument.Parse(smallBody);
+        Assert.Equal(262144.0, answer.RootElement.GetProperty("predictions")[0][0].GetDouble());
+    }
+
     /// <summary>[3*64*64] → [3][64][64], the row format's nesting.</summary>
     private static float[][][] Reshape(float[] flat)
         => Enumerable.Range(0, 3).Select(c => Enumerable.Range(0, 64).Select(h => flat.AsSpan(c * 4096 + h * 64, 64).ToArray()).ToArray()).ToArray();

@@ -46,6 +46,35 @@ public sealed class LibTorchEngineTests(ITestOutputHelper output) : IDisposable
         Assert.True(signature.GetProperty("outputs").TryGetProperty("probabilities", out _));
     }
 
+    [Theory]
+    [InlineData("{\"instances\": [[0.1, 0.2]]}")]
+    [InlineData("{\"instances\": [[\"a\", \"b\", \"c\", \"d\"]]}")]
+    [InlineData("{\"inputs\": {\"wrong\": [[0.1, 0.2, 0.3, 0.4]]}}")]
+    [InlineData("{\"inputs\": {\"x\": [[0.1, 0.2, 0.3, 0.4]]}, \"instances\": [[0.1, 0.2, 0.3, 0.4]]}")]
+    [InlineData("{\"instances\": [[0.1, 0.2, 0.3, 0.4]], \"signature_name\": \"other\"}")]
+    [InlineData("{\"instances\": [[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3]]}")]
+    [InlineData("not json")]
+    public async Task BadInput_SameRequestToTheOnnxAndTorchScriptTwins_GetsTheSameError(string body)
+    {
+        // Arrange
+        TempDirectory.CopyDirectory(RepoPaths.TestModel("tiny_onnx"), _repository.Combine("tiny_onnx", "1"));
+        TempDirectory.CopyDirectory(RepoPaths.TestModel("tiny_torch"), _repository.Combine("tiny_torch", "1"));
+        await using var grid = GridProcess.Start("--model_repository", _repository.Path);
+        await grid.WaitForAvailableAsync("tiny_onnx", "tiny_torch");
+
+        // Act
+        using var onnx = await grid.Http.PostAsync("/v1/models/tiny_onnx:predict", new StringContent(body)).WaitAsync(TimeSpan.FromSeconds(30));
+        using var torch = await grid.Http.PostAsync("/v1/models/tiny_torch:predict", new StringContent(body)).WaitAsync(TimeSpan.FromSeconds(30));
+        var onnxError = await onnx.Content.ReadAsStringAsync();
+        var torchError = await torch.Content.ReadAsStringAsync();
+
+        // Assert
+        output.WriteLine($"{(int)onnx.StatusCode} {onnxError}");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, onnx.StatusCode);
+        Assert.Equal(onnx.StatusCode, torch.StatusCode);
+        Assert.Equal(onnxError.Replace("tiny_onnx", "MODEL"), torchError.Replace("tiny_torch", "MODEL"));
+    }
+
     [Fact]
     public async Task FashionTorch_100TestImages_MatchesItsOnnxTwinOverGrpc()
     {

@@ -10,8 +10,12 @@ public static class FashionMnist
 {
     public const string DefaultDirectory = "/usr/share/datasets/fashion-mnist";
 
-    public static (float[][] Images, byte[] Labels) LoadTest(int count, string directory = DefaultDirectory)
+    /// <summary>Where the files are read from: <c>FASHION_MNIST_DIR</c> when set (machines without the Debian package), else <see cref="DefaultDirectory"/>.</summary>
+    public static string Directory => Environment.GetEnvironmentVariable("FASHION_MNIST_DIR") is { Length: > 0 } dir ? dir : DefaultDirectory;
+
+    public static (float[][] Images, byte[] Labels) LoadTest(int count, string? directory = null)
     {
+        directory ??= Directory;
         var images = ReadIdx(Path.Combine(directory, "t10k-images-idx3-ubyte.gz"), 2051, out var dims);
         var labels = ReadIdx(Path.Combine(directory, "t10k-labels-idx1-ubyte.gz"), 2049, out _);
         var pixels = dims[1] * dims[2];

@@ -301,7 +301,8 @@ public sealed record ModelView(int Replicas, string Device, string Source, IRead
                     r.GetProperty("device").GetString()!,
                     r.GetProperty("state").GetString()!,
                     r.GetProperty("silo").GetString()!,
-                    r.GetProperty("served").GetInt64())).ToList())).ToList());
+                    r.GetProperty("served").GetInt64(),
+                    r.TryGetProperty("runs_on", out var runsOn) ? runsOn.GetString()! : "")).ToList())).ToList());
     }
 
     /// <summary>The replicas of <paramref name="version"/> (the only version when null) that are AVAILABLE.</summary>
@@ -311,4 +312,5 @@ public sealed record ModelView(int Replicas, string Device, string Source, IRead
 
 public sealed record VersionView(long Version, string State, string Error, IReadOnlyList<ReplicaView> Replicas);
 
-public sealed record ReplicaView(int Replica, string Device, string State, string Silo, long Served);
+/// <param name="RunsOn">The device a loaded replica is bound to (<c>cpu</c>, <c>gpu:N</c>); empty otherwise.</param>
+public sealed record ReplicaView(int Replica, string Device, string State, string Silo, long Served, string RunsOn);

@@ -17,8 +17,13 @@ public static class RepoPaths
 
     public static string Fixtures => Path.GetFullPath(Path.Combine(Root, "..", "shared", "fixtures", "tf-serving-testdata"));
 
-    /// <summary>The built <c>grid</c> executable (grid.dll) of the same configuration as the tests.</summary>
-    public static string GridDll => BuiltDll(Path.Combine("src", "Silo"), "grid.dll");
+    /// <summary>
+    /// The <c>grid</c> executable (grid.dll) the tests start: <c>GRID_DLL</c> when set (the GPU
+    /// suite runs a host-libtorch publish that way), else the build of the tests' configuration.
+    /// </summary>
+    public static string GridDll => Environment.GetEnvironmentVariable("GRID_DLL") is { Length: > 0 } dll
+        ? Path.GetFullPath(dll)
+        : BuiltDll(Path.Combine("src", "Silo"), "grid.dll");
 
     /// <summary>The built <c>grid-bench</c> tool of the same configuration as the tests.</summary>
     public static string BenchDll => BuiltDll(Path.Combine("tools", "Grid.Bench"), "grid-bench.dll");

@@ -60,7 +60,7 @@ public sealed class TorchScriptModelEngine : IModelEngine
         {
             if (TorchErrors.IsOutOfMemory(e))
             {
-                throw new ServingException(ServingStatusCode.ResourceExhausted, $"Failed to load TorchScript model {file}: {device} is out of memory: {TorchErrors.FirstLine(e)}");
+                throw new ServingException(ServingStatusCode.ResourceExhausted, $"Failed to load TorchScript model {file}: {device} is out of memory: {TorchErrors.Summary(e)}");
             }
             throw new ServingException(ServingStatusCode.InvalidArgument, $"Failed to load TorchScript model {file}: {e.Message}");
         }
@@ -69,12 +69,20 @@ public sealed class TorchScriptModelEngine : IModelEngine
 
 internal static class TorchErrors
 {
-    /// <summary>libtorch's allocator errors ("CUDA out of memory. Tried to allocate ...", "DefaultCPUAllocator: not enough memory").</summary>
-    public static bool IsOutOfMemory(Exception e)
-        => e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("not enough memory", StringComparison.OrdinalIgnoreCase);
+    /// <summary>libtorch's allocator failures, CUDA's and the CPU's, as their messages phrase them.</summary>
+    private static readonly string[] OutOfMemoryPhrases = ["out of memory", "not enough memory", "can't allocate memory"];
 
-    /// <summary>libtorch messages carry a C++ backtrace after the first line.</summary>
-    public static string FirstLine(Exception e) => e.Message.Split('\n', 2)[0].Trim();
+    public static bool IsOutOfMemory(Exception e) => OutOfMemoryPhrases.Any(p => e.Message.Contains(p, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The line that says what failed: libtorch messages carry a C++ backtrace, and the
+    /// TorchScript interpreter puts a Python-style traceback before the error itself.
+    /// </summary>
+    public static string Summary(Exception e)
+    {
+        var lines = e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return lines.FirstOrDefault(l => OutOfMemoryPhrases.Any(p => l.Contains(p, StringComparison.OrdinalIgnoreCase))) ?? lines.FirstOrDefault() ?? e.GetType().Name;
+    }
 }
 
 /// <summary>
@@ -155,7 +163,7 @@ internal sealed class TorchScriptSession(jit.ScriptModule module, ModelSignature
         }
         catch (Exception e) when (e is not ServingException && TorchErrors.IsOutOfMemory(e))
         {
-            throw new ServingException(ServingStatusCode.ResourceExhausted, $"{deviceName} ran out of memory running the model: {TorchErrors.FirstLine(e)}");
+            throw new ServingException(ServingStatusCode.ResourceExhausted, $"{deviceName} ran out of memory running the model: {TorchErrors.Summary(e)}");
         }
     }
 

@@ -6,6 +6,10 @@ W[i][j] = (4i + j) / 10 - 0.5 and b[i] = i / 10, so tests can compute the expect
 Traced with torch.jit.trace; signature.json names the forward's input and output.
 tiny_onnx/1: the same module exported to ONNX (input x, output probabilities), its twin for
 tests that compare the engines or swap one for the other.
+alloc_torch/1: a scripted module that allocates as many float32 elements as its input asks
+(mebibytes [batch, 1], the first row counts) on the input's device and returns their sum per
+row, so a test can make one request run out of memory (CPU or CUDA) and check that only that
+request fails. Scripted with torch.jit.script: the size depends on the input's value.
 """
 import json
 import os
@@ -25,8 +29,31 @@ class Tiny(torch.nn.Module):
         return torch.softmax(self.fc(x), dim=1)
 
 
+class Alloc(torch.nn.Module):
+    def forward(self, mebibytes: torch.Tensor) -> torch.Tensor:
+        elements = int(mebibytes[0, 0].item()) * 262144
+        block = torch.ones(elements, dtype=torch.float32, device=mebibytes.device)
+        return (mebibytes * 0.0 + block.sum()).to(torch.float32)
+
+
+def write_signature(out, inputs, outputs):
+    signature = {"inputs": inputs, "outputs": outputs}
+    with open(os.path.join(out, "signature.json"), "w") as f:
+        json.dump(signature, f, indent=2)
+        f.write("\n")
+
+
+def alloc_model(here):
+    out = os.path.join(here, "alloc_torch", "1")
+    os.makedirs(out, exist_ok=True)
+    torch.jit.script(Alloc().eval()).save(os.path.join(out, "model.pt"))
+    write_signature(out, [{"name": "mebibytes", "dtype": "float32", "shape": [-1, 1]}],
+                    [{"name": "sum", "dtype": "float32", "shape": [-1, 1]}])
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
+    alloc_model(here)
     out = os.path.join(here, "tiny_torch", "1")
     os.makedirs(out, exist_ok=True)
     model = Tiny().eval()

@@ -13,24 +13,21 @@
 # Then, through the device tool: carry that file and run scripts/gpu/run-tests.sh (docs/gpu.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+pack_name=pack
+source "$root/scripts/gpu/pack-common.sh"
 out=${1:-$root/artifacts/gpu/grid-gpu.tar.xz}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 stage=$work/grid-gpu
 mkdir -p "$stage" "$(dirname "$out")"
 
-# A separate copy of the sources, so the host flavour's restore and build never touch the
-# checkout's obj/ and bin/ folders (which hold the bundled-libtorch flavour).
 src=$work/src
-mkdir -p "$src"
-(cd "$root" && tar --exclude=./artifacts --exclude=.git --exclude=bin --exclude=obj --exclude=.grid-state --exclude=.grid-local -cf - .) | tar -xf - -C "$src"
+gpu_copy_sources "$src"
 
 echo "pack: publishing grid (host libtorch) ..." >&2
 dotnet publish "$src/src/Silo" -c Release -r linux-x64 --self-contained false -p:GridLibTorch=host \
   -p:DebugType=none -o "$stage/grid" -nologo -v quiet
-if ls "$stage/grid"/libtorch_cpu.so >/dev/null 2>&1; then
-  echo "pack: grid/ still bundles libtorch_cpu.so; the host flavour did not apply" >&2; exit 1
-fi
+gpu_check_host_flavour "$stage/grid"
 
 echo "pack: building the GPU suite ..." >&2
 dotnet publish "$src/tests/Grid.Gpu.Tests" -c Release -r linux-x64 --self-contained false \
@@ -40,17 +37,7 @@ dotnet publish "$src/tests/Grid.Gpu.Tests" -c Release -r linux-x64 --self-contai
 # payloads are only for dotnet test.
 rm -rf "$stage/tests/CodeCoverage" "$stage/tests"/{x86,x64,arm64,alpine,ubuntu,macos} "$stage/tests"/testhost* "$stage/tests"/Microsoft.TestPlatform.* "$stage/tests"/Microsoft.VisualStudio.* 2>/dev/null || true
 
-echo "pack: copying the .NET runtime ..." >&2
-dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
-runtime=$(dotnet --list-runtimes | awk '$1 == "Microsoft.NETCore.App" { v = $2 } END { print v }')
-aspnet=$(dotnet --list-runtimes | awk '$1 == "Microsoft.AspNetCore.App" { v = $2 } END { print v }')
-mkdir -p "$stage/dotnet/shared/Microsoft.NETCore.App" "$stage/dotnet/shared/Microsoft.AspNetCore.App"
-cp "$dotnet_root/dotnet" "$stage/dotnet/"
-cp -r "$dotnet_root/host" "$stage/dotnet/"
-cp -r "$dotnet_root/shared/Microsoft.NETCore.App/$runtime" "$stage/dotnet/shared/Microsoft.NETCore.App/"
-cp -r "$dotnet_root/shared/Microsoft.AspNetCore.App/$aspnet" "$stage/dotnet/shared/Microsoft.AspNetCore.App/"
-# Debugger and crash-dump support: not needed to run, and several MiB of the carry limit.
-rm -f "$stage/dotnet/shared/Microsoft.NETCore.App/$runtime"/{libmscordaccore.so,libmscordbi.so,createdump}
+gpu_copy_runtime "$stage"
 
 echo "pack: copying redis-server ..." >&2
 redis=$(readlink -f "$(command -v redis-server)")
@@ -72,13 +59,5 @@ chmod +x "$stage/redis/redis-server"
 
 mkdir -p "$stage/fashion-mnist"
 cp /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz "$stage/fashion-mnist/"
-git -C "$root" rev-parse HEAD > "$stage/COMMIT" 2>/dev/null || echo unknown > "$stage/COMMIT"
 
-echo "pack: compressing ..." >&2
-tar -C "$work" -cf - grid-gpu | xz -T0 -9 > "$out"
-size=$(stat -c %s "$out")
-echo "pack: $out ($((size / 1024 / 1024)) MiB)"
-if [ "$size" -gt $((64 * 1024 * 1024)) ]; then
-  echo "pack: larger than the device tool's 64 MiB carry limit" >&2
-  exit 1
-fi
+gpu_compress "$work" grid-gpu "$out"

@@ -88,7 +88,7 @@ public static class BenchRunner
 
             foreach (var config in settings.Configs.Where(c => !BenchConfigs.InProcess.Contains(c)))
             {
-                IReadOnlyList<EngineVariant?> variants = BenchConfigs.PerEngine.Contains(config) ? settings.Variants : [null];
+                IReadOnlyList<EngineVariant?> variants = BenchConfigs.PerEngine.Contains(config) ? [.. settings.Variants] : [(EngineVariant?)null];
                 foreach (var variant in variants)
                 {
                     if (variant?.Device == BenchDevices.Gpu && gpu.GpuUnusableReason is { } reason)

@@ -46,25 +46,7 @@ public static class RawOnnxBenchmark
             RunFor(warmupSeconds, minimumRuns: 2, RunOnce, cancellationToken, latencies: null);
             var latencies = new List<double>();
             var elapsed = RunFor(durationSeconds, minimumRuns: 3, RunOnce, cancellationToken, latencies);
-            var summary = LatencySummary.FromUnsorted(latencies.ToArray());
-            var point = new BenchPoint
-            {
-                Config = BenchConfigs.Onnx,
-                Engine = BenchEngines.OnnxRuntime,
-                Device = BenchDevices.Cpu,
-                Model = model.Name,
-                Protocol = BenchProtocols.InProcess,
-                Mode = BenchModes.Batch,
-                BatchSize = batch,
-                DurationSeconds = elapsed,
-                Requests = latencies.Count,
-                ThroughputRps = latencies.Count / elapsed,
-                SamplesPerSecond = (double)latencies.Count * batch / elapsed,
-                P50Ms = summary.P50Ms,
-                P90Ms = summary.P90Ms,
-                P99Ms = summary.P99Ms,
-                MaxMs = summary.MaxMs,
-            };
+            var point = BenchPoint.RawBatch(BenchConfigs.Onnx, BenchEngines.OnnxRuntime, BenchDevices.Cpu, model.Name, batch, elapsed, latencies);
             points.Add(point);
             onPoint(point);
         }

@@ -142,6 +142,30 @@ public sealed record BenchPoint
         BenchModes.Open => $"{Rate?.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} req/s",
         _ => $"batch {BatchSize}",
     };
+
+    /// <summary>One in-process batch-sweep point: <paramref name="latencies"/> holds one entry per whole batch run.</summary>
+    public static BenchPoint RawBatch(string config, string engine, string device, string model, int batch, double elapsedSeconds, List<double> latencies)
+    {
+        var summary = LatencySummary.FromUnsorted(latencies.ToArray());
+        return new BenchPoint
+        {
+            Config = config,
+            Engine = engine,
+            Device = device,
+            Model = model,
+            Protocol = BenchProtocols.InProcess,
+            Mode = BenchModes.Batch,
+            BatchSize = batch,
+            DurationSeconds = elapsedSeconds,
+            Requests = latencies.Count,
+            ThroughputRps = latencies.Count / elapsedSeconds,
+            SamplesPerSecond = (double)latencies.Count * batch / elapsedSeconds,
+            P50Ms = summary.P50Ms,
+            P90Ms = summary.P90Ms,
+            P99Ms = summary.P99Ms,
+            MaxMs = summary.MaxMs,
+        };
+    }
 }
 
 /// <summary>

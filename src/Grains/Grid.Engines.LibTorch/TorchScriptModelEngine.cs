@@ -50,11 +50,10 @@ public sealed class TorchScriptModelEngine : IModelEngine
         }
         try
         {
-            var module = device.GpuOrdinal is { } ordinal && device.RunsOnCuda
-                ? jit.load(file, DeviceType.CUDA, ordinal)
-                : jit.load(file, DeviceType.CPU);
+            Device? cuda = device.RunsOnCuda ? new Device(DeviceType.CUDA, device.GpuOrdinal!.Value) : null;
+            var module = cuda is null ? jit.load(file, DeviceType.CPU) : jit.load(file, DeviceType.CUDA, cuda.index);
             module.eval();
-            return new TorchScriptSession(module, signature, device.RunsOnCuda ? new Device(DeviceType.CUDA, device.GpuOrdinal!.Value) : null, device.Name);
+            return new TorchScriptSession(module, signature, cuda, device.Name);
         }
         catch (Exception e) when (e is not ServingException)
         {

@@ -18,7 +18,7 @@ public static class DeviceDetection
     {
         var driverGpus = DriverGpuCount();
         var listsGpu = options.Devices is not null
-            ? SiloDevices.ParseList(options.Devices).Devices?.Any(d => d.StartsWith("gpu:", StringComparison.Ordinal)) == true
+            ? SiloDevices.ParseList(options.Devices).Devices?.Any(d => SiloDevices.GpuOrdinal(d) is not null) == true
             : driverGpus > 0;
         LibTorchStatus? libtorch = null;
         if (options.LibTorchPath is not null || (listsGpu && !options.GpuStandIn))

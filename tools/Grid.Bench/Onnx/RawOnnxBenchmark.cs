@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Grid.Bench.Results;
 using Microsoft.ML.OnnxRuntime;
 
@@ -21,17 +20,11 @@ public static class RawOnnxBenchmark
         var outputName = model.Output;
         var outputDims = session.OutputMetadata[outputName].Dimensions;
         var points = new List<BenchPoint>();
-        var featureCount = model.Dims.Aggregate(1L, (a, d) => a * d);
-        var random = new Random(42);
+        var random = RawBatchSweep.NewInputGenerator();
         foreach (var batch in batchSizes)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var input = new float[batch * featureCount];
-            for (var i = 0; i < input.Length; i++)
-            {
-                input[i] = random.NextSingle();
-            }
-            var shape = new long[] { batch }.Concat(model.Dims).ToArray();
+            var (input, shape) = RawBatchSweep.RandomBatch(model, batch, random);
             var outShape = outputDims.Select(d => d < 0 ? (long)batch : d).ToArray();
             var output = new float[outShape.Aggregate(1L, (a, d) => a * d)];
             using var inputValue = OrtValue.CreateTensorValueFromMemory(input, shape);
@@ -43,29 +36,10 @@ public static class RawOnnxBenchmark
 
             void RunOnce() => session.Run(runOptions, inputNames, inputs, outputNames, outputs);
 
-            RunFor(warmupSeconds, minimumRuns: 2, RunOnce, cancellationToken, latencies: null);
-            var latencies = new List<double>();
-            var elapsed = RunFor(durationSeconds, minimumRuns: 3, RunOnce, cancellationToken, latencies);
-            var point = BenchPoint.RawBatch(BenchConfigs.Onnx, BenchEngines.OnnxRuntime, BenchDevices.Cpu, model.Name, batch, elapsed, latencies);
+            var point = RawBatchSweep.Measure(BenchConfigs.Onnx, BenchEngines.OnnxRuntime, BenchDevices.Cpu, model, batch, warmupSeconds, durationSeconds, RunOnce, cancellationToken);
             points.Add(point);
             onPoint(point);
         }
         return points;
-    }
-
-    /// <summary>Runs until both the duration has passed and the minimum count is reached; returns the elapsed seconds.</summary>
-    internal static double RunFor(double seconds, int minimumRuns, Action run, CancellationToken cancellationToken, List<double>? latencies)
-    {
-        var start = Stopwatch.GetTimestamp();
-        var runs = 0;
-        while (runs < minimumRuns || Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var t0 = Stopwatch.GetTimestamp();
-            run();
-            latencies?.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-            runs++;
-        }
-        return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 }

@@ -25,17 +25,11 @@ public static class RawTorchBenchmark
         using var module = jit.load(modelFile, target.type, target.index);
         module.eval();
         var points = new List<BenchPoint>();
-        var featureCount = model.Dims.Aggregate(1L, (a, d) => a * d);
-        var random = new Random(42);
+        var random = RawBatchSweep.NewInputGenerator();
         foreach (var batch in batchSizes)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var input = new float[batch * featureCount];
-            for (var i = 0; i < input.Length; i++)
-            {
-                input[i] = random.NextSingle();
-            }
-            var shape = new long[] { batch }.Concat(model.Dims).ToArray();
+            var (input, shape) = RawBatchSweep.RandomBatch(model, batch, random);
             using var hostInput = empty(shape, ScalarType.Float32);
             hostInput.bytes = MemoryMarshal.AsBytes(input.AsSpan());
             float[]? output = null;
@@ -51,10 +45,7 @@ public static class RawTorchBenchmark
                 host.bytes.CopyTo(MemoryMarshal.AsBytes(output.AsSpan()));
             }
 
-            RawOnnxBenchmark.RunFor(warmupSeconds, minimumRuns: 2, RunOnce, cancellationToken, latencies: null);
-            var latencies = new List<double>();
-            var elapsed = RawOnnxBenchmark.RunFor(durationSeconds, minimumRuns: 3, RunOnce, cancellationToken, latencies);
-            var point = BenchPoint.RawBatch(BenchConfigs.Torch, BenchEngines.LibTorch, device, model.Name, batch, elapsed, latencies);
+            var point = RawBatchSweep.Measure(BenchConfigs.Torch, BenchEngines.LibTorch, device, model, batch, warmupSeconds, durationSeconds, RunOnce, cancellationToken);
             points.Add(point);
             onPoint(point);
         }

@@ -59,7 +59,17 @@ public sealed record SiloDevices(IReadOnlyList<string> Devices, string? GpuUnusa
 
     public bool HasCpu => Devices.Contains("cpu");
 
-    public IEnumerable<string> Gpus => Devices.Where(d => d.StartsWith("gpu:", StringComparison.Ordinal));
+    public IEnumerable<string> Gpus => Devices.Where(d => GpuOrdinal(d) is not null);
+
+    /// <summary>The CUDA ordinals of <see cref="Gpus"/>, in the silo's order.</summary>
+    public IEnumerable<int> GpuOrdinals => Devices.Select(GpuOrdinal).OfType<int>();
+
+    /// <summary>N for a device name <c>gpu:N</c> (as <see cref="ParseList"/> normalises it); null for anything else.</summary>
+    public static int? GpuOrdinal(string device)
+        => device.StartsWith("gpu:", StringComparison.Ordinal)
+           && int.TryParse(device.AsSpan(4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ordinal)
+            ? ordinal
+            : null;
 
     public bool HasUsableGpu => GpuUnusableReason is null && Gpus.Any();
 

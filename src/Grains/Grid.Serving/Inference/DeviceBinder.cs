@@ -29,20 +29,18 @@ public sealed class DeviceBindingOptions
 public sealed class DeviceBinder(SiloDevices devices, DeviceBindingOptions options, IGpuChoicePolicy policy)
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<int, (int Replicas, long Bytes)> _use = devices.Gpus
-        .Select(g => int.Parse(g.AsSpan(4), System.Globalization.CultureInfo.InvariantCulture))
-        .ToDictionary(o => o, _ => (0, 0L));
-
-    public SiloDevices Devices => devices;
+    private readonly Dictionary<int, (int Replicas, long Bytes)> _use = devices.GpuOrdinals.ToDictionary(o => o, _ => (0, 0L));
 
     /// <summary>Replicas and admitted bytes per GPU, by ordinal.</summary>
     public IReadOnlyList<GpuUse> Snapshot()
     {
         lock (_gate)
         {
-            return _use.Select(u => new GpuUse(u.Key, u.Value.Replicas, u.Value.Bytes)).OrderBy(u => u.Ordinal).ToList();
+            return UseLocked();
         }
     }
+
+    private List<GpuUse> UseLocked() => _use.Select(u => new GpuUse(u.Key, u.Value.Replicas, u.Value.Bytes)).OrderBy(u => u.Ordinal).ToList();
 
     /// <param name="requirement">What the replica's deployment asks for.</param>
     /// <param name="engine">The engine that will load it (decides whether CUDA is possible).</param>
@@ -50,7 +48,7 @@ public sealed class DeviceBinder(SiloDevices devices, DeviceBindingOptions optio
     /// <param name="what">"model M version V replica R", for error messages.</param>
     public DeviceLease Bind(DeviceRequirement requirement, IModelEngine engine, long neededBytes, string what)
     {
-        var gpuUsable = devices.Gpus.Any() && devices.GpuUnusableReason is null;
+        var gpuUsable = devices.HasUsableGpu;
         var engineCanGpu = devices.GpuStandIn || engine.SupportsCuda;
         switch (requirement)
         {
@@ -95,8 +93,7 @@ public sealed class DeviceBinder(SiloDevices devices, DeviceBindingOptions optio
     {
         lock (_gate)
         {
-            var snapshot = _use.Select(u => new GpuUse(u.Key, u.Value.Replicas, u.Value.Bytes)).ToList();
-            if (policy.Choose(snapshot, neededBytes, options.GpuMemoryLimitBytes) is not { } ordinal)
+            if (policy.Choose(UseLocked(), neededBytes, options.GpuMemoryLimitBytes) is not { } ordinal)
             {
                 return null;
             }

@@ -36,7 +36,7 @@ public static class DeviceResolution
             var count = cuda is { Available: true } ? cuda.DeviceCount : driverGpus;
             devices = ["cpu", .. Enumerable.Range(0, count).Select(i => $"gpu:{i}")];
         }
-        var gpus = devices.Where(d => d.StartsWith("gpu:", StringComparison.Ordinal)).ToList();
+        var gpus = devices.Where(d => SiloDevices.GpuOrdinal(d) is not null).ToList();
         if (gpus.Count == 0)
         {
             return new SiloDevices(devices, null, false);
@@ -49,7 +49,7 @@ public static class DeviceResolution
         {
             null => NotProbedReason,
             { Available: false } => cuda.UnavailableReason ?? "CUDA is not available",
-            _ => gpus.FirstOrDefault(g => int.Parse(g.AsSpan(4), System.Globalization.CultureInfo.InvariantCulture) >= cuda.DeviceCount) is { } missing
+            _ => gpus.FirstOrDefault(g => SiloDevices.GpuOrdinal(g) >= cuda.DeviceCount) is { } missing
                 ? $"--devices lists {missing}, and CUDA sees {cuda.DeviceCount} device(s)"
                 : null,
         };

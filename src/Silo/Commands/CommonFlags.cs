@@ -92,9 +92,11 @@ internal sealed class DeviceFlags
     private readonly Option<string?> _devices = new("--devices") { Description = "Devices offered to models: cpu, gpu:0, gpu:1... (comma-separated). Default: the CPU plus every GPU CUDA sees (or the driver lists)." };
     private readonly Option<bool> _standIn = new("--gpu_stand_in") { Description = "Accept GPU placements and run them on the CPU engine (testing placement without a CUDA engine)." };
     private readonly Option<string?> _libtorch = new("--libtorch_path") { Description = "A host libtorch lib directory (e.g. a PyTorch install's site-packages/torch/lib) used instead of the bundled CPU build; how GPUs become usable. Also read from GRID_LIBTORCH_PATH." };
-    private readonly Option<int?> _gpuMemory = new("--gpu_memory_mib") { Description = "Model memory admitted per GPU, in MiB; a load beyond it fails with RESOURCE_EXHAUSTED. Default: no limit beyond the device's own." };
+    private readonly Option<int?> _gpuMemory = new("--gpu_memory_mib") { Description = "Model memory admitted per GPU, in MiB; a load beyond it fails with RESOURCE_EXHAUSTED, and it caps each ONNX Runtime CUDA arena. Default: no limit beyond the device's own." };
+    private readonly Option<string?> _cudaLibraries = new("--cuda_library_path") { Description = "Colon-separated directories with the CUDA 13 and cuDNN 9 libraries for ONNX Runtime's CUDA provider (a GridOnnxRuntime=cuda build). Default: the nvidia/*/lib folders of the --libtorch_path PyTorch install. Also read from GRID_CUDA_LIBRARY_PATH." };
+    private readonly Option<string> _cudnnSearch = new("--cudnn_conv_algo_search") { Description = "cuDNN convolution algorithm search for ONNX Runtime on a GPU: EXHAUSTIVE (benchmark once per shape), HEURISTIC or DEFAULT.", DefaultValueFactory = _ => "EXHAUSTIVE" };
 
-    public IEnumerable<Option> All => [_devices, _standIn, _libtorch, _gpuMemory];
+    public IEnumerable<Option> All => [_devices, _standIn, _libtorch, _gpuMemory, _cudaLibraries, _cudnnSearch];
 
     public void Read(ParseResult result, ServeOptions o)
     {
@@ -103,6 +105,9 @@ internal sealed class DeviceFlags
         var libtorch = result.GetValue(_libtorch) ?? Environment.GetEnvironmentVariable(Grid.Engines.LibTorch.LibTorchRuntime.EnvironmentVariable);
         o.LibTorchPath = string.IsNullOrWhiteSpace(libtorch) ? null : libtorch;
         o.GpuMemoryMib = result.GetValue(_gpuMemory);
+        var cuda = result.GetValue(_cudaLibraries) ?? Environment.GetEnvironmentVariable(Grid.Serving.Inference.OnnxCudaRuntime.EnvironmentVariable);
+        o.CudaLibraryPath = string.IsNullOrWhiteSpace(cuda) ? null : cuda;
+        o.CudnnConvAlgoSearch = result.GetValue(_cudnnSearch)!.ToUpperInvariant();
     }
 }
 

@@ -17,15 +17,42 @@ public sealed class OnnxRuntimeOptions
     /// burn the cores that the network stack and the other models' batches need.
     /// </summary>
     public bool AllowSpinning { get; set; }
+
+    /// <summary>
+    /// The CUDA provider's state in this process (<see cref="OnnxCudaRuntime"/>), set by the silo
+    /// at start-up; null or unavailable means models load on the CPU only.
+    /// </summary>
+    public OnnxCudaStatus? Cuda { get; set; }
+
+    /// <summary>
+    /// cuDNN's convolution algorithm search on a GPU: <c>EXHAUSTIVE</c> (ONNX Runtime's default:
+    /// benchmark every algorithm once per shape), <c>HEURISTIC</c> or <c>DEFAULT</c>.
+    /// </summary>
+    public string CudnnConvAlgoSearch { get; set; } = "EXHAUSTIVE";
+
+    /// <summary>
+    /// ONNX Runtime's CUDA arena limit per session, in bytes (from <c>--gpu_memory_mib</c>);
+    /// null leaves the arena unbounded but the device's own memory.
+    /// </summary>
+    public long? GpuMemoryLimitBytes { get; set; }
 }
 
 /// <summary>
-/// ONNX Runtime on the CPU: runs <c>model.onnx</c>. This build of ONNX Runtime has no CUDA
-/// provider, so a CUDA device is refused; a stand-in GPU (placement tests) runs on the CPU.
+/// ONNX Runtime: runs <c>model.onnx</c> on the CPU, or on a CUDA device through ONNX Runtime's
+/// CUDA execution provider when the build has one and the silo loaded CUDA at start-up
+/// (<see cref="OnnxCudaRuntime"/>). A stand-in GPU (placement tests) runs on the CPU.
 /// </summary>
+/// <remarks>
+/// On a GPU the session gets the CUDA provider for the bound device, with ONNX Runtime's CPU
+/// provider behind it for the few nodes CUDA has no kernel for (shape arithmetic, mostly): that
+/// is ONNX Runtime's own node placement, not a fallback of the replica, which stays bound to its
+/// GPU. Inputs are copied to the device and outputs back inside the one synchronous run.
+/// </remarks>
 public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
 {
     public string Name => "onnxruntime_onnx";
+
+    public bool SupportsCuda => options.Cuda is { Available: true };
 
     public bool CanLoad(string versionDirectory) => File.Exists(Path.Combine(versionDirectory, RepositoryScanner.ModelFileName));
 
@@ -39,9 +66,10 @@ public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
 
     public IModelSession Load(string versionDirectory, ExecutionDevice device)
     {
-        if (device.RunsOnCuda)
+        if (device.RunsOnCuda && !SupportsCuda)
         {
-            throw ServingException.FailedPrecondition($"{Name} runs only on the CPU in this build (no CUDA execution provider); {device} cannot run {versionDirectory}");
+            var reason = options.Cuda?.UnavailableReason ?? "CUDA was not initialised in this process";
+            throw ServingException.FailedPrecondition($"{Name} cannot run on {device} in this process ({reason}); {device} cannot run {versionDirectory}");
         }
         var file = Path.Combine(versionDirectory, RepositoryScanner.ModelFileName);
         if (!File.Exists(file))
@@ -52,15 +80,59 @@ public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
         sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
         try
         {
+            if (device.RunsOnCuda)
+            {
+                AppendCuda(sessionOptions, device.GpuOrdinal!.Value);
+            }
             var session = new InferenceSession(file, sessionOptions);
-            return new OnnxModelSession(session, sessionOptions);
+            return new OnnxModelSession(session, sessionOptions, device);
         }
         catch (OnnxRuntimeException e)
         {
             sessionOptions.Dispose();
+            if (device.RunsOnCuda && OnnxCudaErrors.IsOutOfMemory(e.Message))
+            {
+                throw new ServingException(ServingStatusCode.ResourceExhausted, $"Failed to load ONNX model {file}: {device} is out of memory: {OnnxCudaErrors.FirstLine(e.Message)}");
+            }
             throw new ServingException(ServingStatusCode.InvalidArgument, $"Failed to load ONNX model {file}: {e.Message}");
         }
     }
+
+    /// <summary>
+    /// The CUDA provider for one device: the arena grows only by what is asked (not by doubling),
+    /// so <c>--gpu_memory_mib</c> bounds it closely, and copies run on the compute stream.
+    /// </summary>
+    private void AppendCuda(SessionOptions sessionOptions, int ordinal)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["device_id"] = ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["arena_extend_strategy"] = "kSameAsRequested",
+            ["cudnn_conv_algo_search"] = options.CudnnConvAlgoSearch,
+            ["do_copy_in_default_stream"] = "1",
+        };
+        if (options.GpuMemoryLimitBytes is { } limit)
+        {
+            settings["gpu_mem_limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        using var cuda = new OrtCUDAProviderOptions();
+        cuda.UpdateOptions(settings);
+        sessionOptions.AppendExecutionProvider_CUDA(cuda);
+    }
+}
+
+/// <summary>How ONNX Runtime's CUDA provider words its errors.</summary>
+internal static class OnnxCudaErrors
+{
+    /// <summary>True for an allocation the device or the arena's limit refused.</summary>
+    public static bool IsOutOfMemory(string message) =>
+        message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("Failed to allocate memory", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("CUDA_ERROR_OUT_OF_MEMORY", StringComparison.Ordinal)
+        || message.Contains("cudaErrorMemoryAllocation", StringComparison.Ordinal)
+        || message.Contains("is smaller than requested bytes", StringComparison.Ordinal);
+
+    public static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }
 
 /// <summary>
@@ -71,11 +143,13 @@ internal sealed class OnnxModelSession : IModelSession
 {
     private readonly InferenceSession _session;
     private readonly SessionOptions _options;
+    private readonly ExecutionDevice _device;
 
-    public OnnxModelSession(InferenceSession session, SessionOptions options)
+    public OnnxModelSession(InferenceSession session, SessionOptions options, ExecutionDevice device)
     {
         _session = session;
         _options = options;
+        _device = device;
         var inputs = session.InputMetadata.Select(kv => ToSpec(kv.Key, kv.Value)).ToArray();
         var outputs = session.OutputMetadata.Select(kv => ToSpec(kv.Key, kv.Value)).ToArray();
         Signatures = [new ModelSignature(ModelSignature.DefaultKey, ModelSignature.PredictMethodName, inputs, outputs)];
@@ -117,6 +191,10 @@ internal sealed class OnnxModelSession : IModelSession
                 outputs[i] = new NamedTensor(outputAliases[i], ReadOutput(results[i]));
             }
             return outputs;
+        }
+        catch (OnnxRuntimeException e) when (_device.RunsOnCuda && OnnxCudaErrors.IsOutOfMemory(e.Message))
+        {
+            throw new ServingException(ServingStatusCode.ResourceExhausted, $"{_device.Name} ran out of memory running the model: {OnnxCudaErrors.FirstLine(e.Message)}");
         }
         catch (OnnxRuntimeException e)
         {

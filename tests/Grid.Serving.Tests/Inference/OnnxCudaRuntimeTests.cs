@@ -1,3 +1,4 @@
+using Grid.Tensors;
 using Grid.Serving.Inference;
 using Grid.Testing;
 
@@ -100,5 +101,23 @@ public sealed class OnnxCudaRuntimeTests : IDisposable
 
         // Assert
         Assert.True(supports);
+    }
+
+    [Fact]
+    public void Run_AllocationBeyondMemory_FailsWithResourceExhaustedAndTheSessionKeepsServing()
+    {
+        // Arrange: alloc_onnx fills as many MiB as asked with ones; 1e9 MiB fits in no machine
+        using var session = new OnnxModelEngine(new OnnxRuntimeOptions()).Load(RepoPaths.TestModel("alloc_onnx"));
+        var signature = session.Signatures[0];
+        NamedTensor Ask(float mib) => new("mib", TensorData.FromSpan<float>(TensorDType.Float, [1, 1], [mib]));
+
+        // Act
+        var error = Assert.Throws<ServingException>(() => session.Run(signature, [Ask(1e9f)], ["bytes"]));
+        var small = session.Run(signature, [Ask(4f)], ["bytes"]);
+
+        // Assert
+        Assert.Equal(ServingStatusCode.ResourceExhausted, error.Code);
+        Assert.StartsWith("cpu ran out of memory running the model: ", error.Message);
+        Assert.Equal(4f * 262144f, small[0].Tensor.AsSpan<float>()[0]);
     }
 }

@@ -121,7 +121,7 @@ public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
     }
 }
 
-/// <summary>How ONNX Runtime's CUDA provider words its errors.</summary>
+/// <summary>How ONNX Runtime words an allocation that failed, on the CPU or through its CUDA provider.</summary>
 internal static class OnnxCudaErrors
 {
     /// <summary>True for an allocation the device or the arena's limit refused.</summary>
@@ -192,7 +192,7 @@ internal sealed class OnnxModelSession : IModelSession
             }
             return outputs;
         }
-        catch (OnnxRuntimeException e) when (_device.RunsOnCuda && OnnxCudaErrors.IsOutOfMemory(e.Message))
+        catch (OnnxRuntimeException e) when (OnnxCudaErrors.IsOutOfMemory(e.Message))
         {
             throw new ServingException(ServingStatusCode.ResourceExhausted, $"{_device.Name} ran out of memory running the model: {OnnxCudaErrors.FirstLine(e.Message)}");
         }

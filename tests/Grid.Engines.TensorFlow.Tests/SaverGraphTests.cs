@@ -48,8 +48,23 @@ public sealed class SaverGraphTests
         Assert.Contains("not from a RestoreV2", error.Message);
     }
 
-    /// <summary>A SavedModel whose only variable, w/part_1 [2,3], is restored from checkpoint tensor "w" [4,3] = 0..11.</summary>
-    private static void WriteModel(TempDirectory temp, string shapeAndSlice, string restoreSource)
+    [Fact]
+    public void Load_V1CheckpointFormat_ThrowsInvalidArgumentNamingFormat()
+    {
+        using var temp = new TempDirectory();
+        WriteModel(temp, "", restoreSource: "save/RestoreV2", SaverDef.Types.CheckpointFormatVersion.V1);
+
+        var error = Assert.Throws<ServingException>(() => SavedModelLoader.Load(temp.Path));
+        Assert.Equal(ServingStatusCode.InvalidArgument, error.Code);
+        Assert.Contains("V1", error.Message);
+    }
+
+    /// <summary>A SavedModel whose only variable, w/part_1 [2,3], is restored from checkpoint tensor "w" [4,3] = 0..11 (no checkpoint for formats other than V2).</summary>
+    private static void WriteModel(
+        TempDirectory temp,
+        string shapeAndSlice,
+        string restoreSource,
+        SaverDef.Types.CheckpointFormatVersion format = SaverDef.Types.CheckpointFormatVersion.V2)
     {
         var graph = new GraphDef();
         graph.Node.Add(Node("w/part_1", "VariableV2", [], ("dtype", new AttrValue { Type = DataType.DtFloat }), ("shape", new AttrValue { Shape = Shape(2, 3) })));
@@ -63,11 +78,15 @@ public sealed class SaverGraphTests
         {
             MetaInfoDef = new MetaGraphDef.Types.MetaInfoDef { Tags = { "serve" } },
             GraphDef = graph,
-            SaverDef = new SaverDef { RestoreOpName = "save/restore_all", Version = SaverDef.Types.CheckpointFormatVersion.V2 },
+            SaverDef = new SaverDef { RestoreOpName = "save/restore_all", Version = format },
         };
         metaGraph.SignatureDef["serving_default"] = new SignatureDef { MethodName = "tensorflow/serving/predict" };
         temp.WriteFile("saved_model.pb", new Tensorflow.SavedModel { SavedModelSchemaVersion = 1, MetaGraphs = { metaGraph } }.ToByteArray());
 
+        if (format != SaverDef.Types.CheckpointFormatVersion.V2)
+        {
+            return;
+        }
         Directory.CreateDirectory(temp.Combine("variables"));
         var writer = new BundleWriter();
         writer.AddFloats("w", [4, 3], Enumerable.Range(0, 12).Select(i => (float)i).ToArray());

@@ -156,6 +156,14 @@ public sealed class TensorBundleTests
     }
 
     [Fact]
+    public void AsSpan_BoolTensor_ReadsOneBytePerElement()
+    {
+        var tensor = new CheckpointTensor("flags", DataType.DtBool, [3], new byte[] { 1, 0, 1 });
+        Assert.Equal([true, false, true], tensor.AsSpan<bool>().ToArray());
+        Assert.Throws<InvalidOperationException>(() => tensor.AsSpan<float>().Length);
+    }
+
+    [Fact]
     public void GetEntry_UnknownKey_ThrowsNotFoundNamingKey()
     {
         var bundle = TensorBundle.Open(Prefix(Fixture.Serving("saved_model_half_plus_two_cpu")));

@@ -44,6 +44,21 @@ public sealed class SortedTableTests
     }
 
     [Fact]
+    public void Parse_EmptyBlockWithItsOneRestart_HasNoEntries()
+    {
+        byte[] block = [0, 0, 0, 0, 1, 0, 0, 0];
+        Assert.Empty(TableBlock.Parse(block));
+    }
+
+    [Fact]
+    public void Parse_RestartPointingIntoAnEntry_Throws()
+    {
+        // One entry (key "k", value "v") at offset 0, but the restart array claims offset 2.
+        byte[] block = [0, 1, 1, (byte)'k', (byte)'v', 2, 0, 0, 0, 1, 0, 0, 0];
+        Assert.Throws<InvalidDataException>(() => TableBlock.Parse(block));
+    }
+
+    [Fact]
     public void Read_FlippedByteInDataBlock_ThrowsDataLossNamingFile()
     {
         using var temp = new TempDirectory();

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Grid.Engines.TensorFlow.SavedModel;
 using Grid.Serving;
 using Grid.Testing;
@@ -101,6 +102,27 @@ public sealed class SavedModelLoaderTests
         Assert.All(call.Input.Skip(1), input => Assert.True(bundle.VariablesByGraphNode.ContainsKey(input), input));
         Assert.Contains("Adam/dense/kernel/m", bundle.UnmappedVariableNodes);
         Assert.Equal(4, bundle.Variables.Count);
+    }
+
+    [Fact]
+    public void Load_SignatureCapturesSwapped_ThrowsInvalidArgumentInsteadOfMisplacingWeights()
+    {
+        // Swap the serving function's first two captured objects (kernel and bias): the
+        // VarHandleOp dense/bias [128] would then receive the kernel [784,128], and the reverse.
+        using var temp = new TempDirectory();
+        var model = Fixture.Copy(temp, Fixture.SavedModel("mnist_mlp_dotnet"));
+        var path = Path.Combine(model, "saved_model.pb");
+        var savedModel = Tensorflow.SavedModel.Parser.ParseFrom(File.ReadAllBytes(path));
+        var metaGraph = savedModel.MetaGraphs[0];
+        var call = metaGraph.GraphDef.Node.Single(n => n.Name == "StatefulPartitionedCall");
+        var bound = metaGraph.ObjectGraphDef.ConcreteFunctions[call.Attr["f"].Func.Name].BoundInputs;
+        (bound[0], bound[1]) = (bound[1], bound[0]);
+        File.WriteAllBytes(path, savedModel.ToByteArray());
+
+        var error = Assert.Throws<ServingException>(() => SavedModelLoader.Load(model));
+        Assert.Equal(ServingStatusCode.InvalidArgument, error.Code);
+        Assert.Contains("'dense/bias'", error.Message);
+        Assert.Contains("layer_with_weights-0/kernel", error.Message);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using Grid.Engines.TensorFlow.Conversion.Onnx;
+using Grid.Engines.TensorFlow.Conversion.OnnxModel;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Onnx;

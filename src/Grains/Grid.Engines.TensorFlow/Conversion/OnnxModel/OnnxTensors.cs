@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Onnx;
 
-namespace Grid.Engines.TensorFlow.Conversion.Onnx;
+namespace Grid.Engines.TensorFlow.Conversion.OnnxModel;
 
 /// <summary>Constructors for small ONNX tensors (initializers and attribute values), stored as raw little-endian bytes.</summary>
 public static class OnnxTensors

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Onnx;
 
-namespace Grid.Engines.TensorFlow.Conversion.Onnx;
+namespace Grid.Engines.TensorFlow.Conversion.OnnxModel;
 
 /// <summary>Typed constructors for ONNX node attributes (each sets the matching <c>type</c>).</summary>
 public static class OnnxAttributes

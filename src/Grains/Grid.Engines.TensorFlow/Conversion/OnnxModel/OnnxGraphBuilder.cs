@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Onnx;
 
-namespace Grid.Engines.TensorFlow.Conversion.Onnx;
+namespace Grid.Engines.TensorFlow.Conversion.OnnxModel;
 
 /// <summary>
 /// Builds one ONNX graph: typed inputs and outputs, initializers and nodes. Every value name it

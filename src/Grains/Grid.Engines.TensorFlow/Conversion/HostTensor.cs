@@ -192,6 +192,59 @@ public sealed class HostTensor
         throw new ServingException(ServingStatusCode.Unimplemented, $"folding a cast of a constant from {DType} to {dtype} is not supported");
     }
 
+    /// <summary>The tensor with its axes permuted: result axis i is this tensor's axis <paramref name="perm"/>[i].</summary>
+    public HostTensor Transpose(IReadOnlyList<int> perm)
+    {
+        if (perm.Count != Rank || _strings is not null)
+        {
+            throw new ArgumentException($"cannot transpose a rank-{Rank} {DType} tensor by [{string.Join(",", perm)}]");
+        }
+
+        var size = TfDataTypes.ElementSize(DType);
+        var outShape = perm.Select(p => Shape[p]).ToArray();
+        var inStrides = new long[Rank];
+        for (long i = Rank - 1, stride = 1; i >= 0; stride *= Shape[(int)i], i--)
+        {
+            inStrides[i] = stride;
+        }
+
+        var source = _data.Span;
+        var result = new byte[_data.Length];
+        var index = new long[Rank];
+        for (long outFlat = 0; outFlat < ElementCount; outFlat++)
+        {
+            long inFlat = 0;
+            for (var axis = 0; axis < Rank; axis++)
+            {
+                inFlat += index[axis] * inStrides[perm[axis]];
+            }
+
+            source.Slice((int)(inFlat * size), size).CopyTo(result.AsSpan((int)(outFlat * size), size));
+            for (var axis = Rank - 1; axis >= 0; axis--)
+            {
+                if (++index[axis] < outShape[axis])
+                {
+                    break;
+                }
+
+                index[axis] = 0;
+            }
+        }
+
+        return new HostTensor(DType, outShape, result);
+    }
+
+    /// <summary>The same elements under another shape of equal element count.</summary>
+    public HostTensor Reshape(IReadOnlyList<long> shape)
+    {
+        if (shape.Aggregate(1L, (a, b) => a * b) != ElementCount)
+        {
+            throw new ArgumentException($"cannot reshape {ElementCount} elements to [{string.Join(",", shape)}]");
+        }
+
+        return _strings is not null ? new HostTensor(shape, _strings) : new HostTensor(DType, shape, _data);
+    }
+
     /// <summary>The ONNX tensor of the same type, shape and values (the bytes are shared, not copied).</summary>
     public OnnxTensorProto ToOnnx()
     {

@@ -142,6 +142,20 @@ public sealed class OnnxGraphBuilder
         return outputs;
     }
 
+    /// <summary>
+    /// Adds a node whose outputs keep exactly the names given, which the caller reserved with
+    /// <see cref="UniqueName"/> or <see cref="ReserveExact"/> (graph outputs, loop-carried values).
+    /// </summary>
+    public void AddNodeWithOutputs(
+        string opType, IEnumerable<string> inputs, IReadOnlyList<string> reservedOutputs, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = opType, Name = UniqueName($"{opType}_{_graph.Node.Count}") };
+        node.Input.AddRange(inputs);
+        node.Output.AddRange(reservedOutputs);
+        node.Attribute.AddRange(attributes);
+        _graph.Node.Add(node);
+    }
+
     /// <summary>The graph as built so far (a copy: later additions do not change it).</summary>
     public GraphProto ToGraph() => _graph.Clone();
 

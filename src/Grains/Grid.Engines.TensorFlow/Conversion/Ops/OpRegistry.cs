@@ -22,13 +22,14 @@ internal static class OpRegistry
         ElementwiseOps.Register(table);
         ActivationOps.Register(table);
         MatrixOps.Register(table);
-        // ConvolutionOps.Register(table);
-        // PoolingOps.Register(table);
-        // NormalizationOps.Register(table);
-        // ShapeOps.Register(table);
-        // SliceOps.Register(table);
-        // ReductionOps.Register(table);
-        // ImageOps.Register(table);
+        ConvolutionOps.Register(table);
+        PoolingOps.Register(table);
+        NormalizationOps.Register(table);
+        ShapeOps.Register(table);
+        ArrayOps.Register(table);
+        SliceOps.Register(table);
+        ReductionOps.Register(table);
+        ImageOps.Register(table);
         // LoopOps.Register(table);
         return table;
     }

@@ -5,8 +5,13 @@ using Tensorflow;
 
 namespace Grid.Engines.TensorFlow.Conversion;
 
-/// <summary>One signature tensor of a converted model: its signature key, ONNX value name, TensorFlow tensor, type and declared shape.</summary>
-public sealed record OnnxSignatureTensor(string Key, string OnnxName, string TensorName, DataType DType, IReadOnlyList<long>? Dims);
+/// <summary>
+/// One signature tensor of a converted model: its signature key, ONNX value name, TensorFlow
+/// tensor and type; <see cref="Dims"/> is the ONNX value's declared shape (-1: symbolic; null:
+/// unknown rank), <see cref="SignatureDims"/> the SignatureDef's.
+/// </summary>
+public sealed record OnnxSignatureTensor(
+    string Key, string OnnxName, string TensorName, DataType DType, IReadOnlyList<long>? Dims, IReadOnlyList<long>? SignatureDims);
 
 /// <summary>A signature converted to an ONNX model: the serialized model and where each signature tensor went.</summary>
 public sealed record OnnxConversion(byte[] Model, IReadOnlyList<OnnxSignatureTensor> Inputs, IReadOnlyList<OnnxSignatureTensor> Outputs);
@@ -26,6 +31,10 @@ public sealed record OnnxConversion(byte[] Model, IReadOnlyList<OnnxSignatureTen
 /// </summary>
 public static class SignatureConverter
 {
+    /// <summary>Converts signature <paramref name="signatureKey"/> of a loaded SavedModel, with its variables.</summary>
+    public static OnnxConversion Convert(SavedModel.SavedModelBundle bundle, string signatureKey)
+        => Convert(bundle.MetaGraph, signatureKey, new BundleVariableSource(bundle));
+
     /// <summary>Converts signature <paramref name="signatureKey"/> of <paramref name="metaGraph"/>.</summary>
     public static OnnxConversion Convert(MetaGraphDef metaGraph, string signatureKey, IVariableSource variables)
     {
@@ -68,7 +77,7 @@ public static class SignatureConverter
             var dims = InputDims(flattener, inputNames[i], info);
             builder.AddInput(key, TfDataTypes.ToOnnx(dtype), dims);
             context.SetConverted(flattener.Feed(inputNames[i]), [ConvertedTensor.Value(key, dtype, dims)]);
-            inputInfos.Add(new OnnxSignatureTensor(key, key, inputNames[i], dtype, dims));
+            inputInfos.Add(new OnnxSignatureTensor(key, key, inputNames[i], dtype, dims, SignatureDims(info)));
         }
 
         GraphConversion.Convert(context, roots);
@@ -90,11 +99,14 @@ public static class SignatureConverter
             var rank = info.TensorShape is { UnknownRank: false } shape ? shape.Dim.Count : converted.Rank;
             var dims = StaticShapes.OfRank(rank);
             builder.AddOutput(name, TfDataTypes.ToOnnx(converted.DType), dims);
-            outputInfos.Add(new OnnxSignatureTensor(key, name, info.Name, converted.DType, dims));
+            outputInfos.Add(new OnnxSignatureTensor(key, name, info.Name, converted.DType, dims, SignatureDims(info)));
         }
 
         return new OnnxConversion(builder.ToModelBytes("grid-tensorflow-converter", $"TensorFlow signature {graphName}"), inputInfos, outputInfos);
     }
+
+    private static IReadOnlyList<long>? SignatureDims(TensorInfo info)
+        => info.TensorShape is null || info.TensorShape.UnknownRank ? null : info.TensorShape.Dim.Select(d => d.Size < 0 ? -1 : d.Size).ToArray();
 
     private static string TensorName(string key, TensorInfo info)
         => info.EncodingCase == TensorInfo.EncodingOneofCase.Name
@@ -109,13 +121,13 @@ public static class SignatureConverter
             return null;
         }
 
-        var declared = info.TensorShape.Dim.Select(d => d.Size < 0 ? -1 : d.Size).ToArray();
+        var declared = SignatureDims(info)!;
         var colon = tensorName.LastIndexOf(':');
         var nodeName = colon > 0 ? tensorName[..colon] : tensorName;
         var isFirstOutput = colon < 0 || tensorName[(colon + 1)..] == "0";
         var fedOp = flattener.RootNode(nodeName)?.Op;
         return isFirstOutput && fedOp is "Placeholder" or "PlaceholderWithDefault"
             ? declared
-            : StaticShapes.OfRank(declared.Length);
+            : StaticShapes.OfRank(declared.Count);
     }
 }

@@ -57,6 +57,19 @@ public sealed class FixtureConversionTests
     }
 
     [Theory]
+    [InlineData("crypto_lstm_bn", new long[] { 2, 2 })]
+    [InlineData("stock_lstm_relu", new long[] { 2, 100, 1 })]
+    public void Convert_KerasLstmFixture_RunsTheLoopAndGivesFiniteOutput(string model, long[] expectedShape)
+    {
+        var (values, shape) = RunFilled(Path.Combine(SavedModels, model, "1"), "serving_default", 0.5f);
+
+        Assert.Equal(expectedShape, shape);
+        Assert.All(values, v => Assert.True(float.IsFinite(v)));
+        var half = values.Length / 2;
+        Assert.Equal(values.Take(half), values.Skip(half)); // two identical rows give identical outputs
+    }
+
+    [Theory]
     [InlineData("saved_model_half_plus_two_cpu/00000123")]
     [InlineData("saved_model_half_plus_two_2_versions/00000123")]
     [InlineData("saved_model_half_plus_two_mlmd/00000123")]

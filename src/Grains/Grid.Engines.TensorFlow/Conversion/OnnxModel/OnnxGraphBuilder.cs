@@ -92,6 +92,14 @@ public sealed class OnnxGraphBuilder
         return name;
     }
 
+    /// <summary>Adds a graph input under a fresh name derived from <paramref name="hint"/> (subgraph inputs); returns the name.</summary>
+    public string AddUniqueInput(string hint, TypeProto type)
+    {
+        var name = UniqueName(hint);
+        _graph.Input.Add(new ValueInfoProto { Name = name, Type = type });
+        return name;
+    }
+
     /// <summary>
     /// Declares an existing value (produced by a node, an input or an initializer) as a graph
     /// output. <paramref name="dims"/> as for <see cref="AddInput(string, TensorProto.Types.DataType, IReadOnlyList{long}?)"/>.

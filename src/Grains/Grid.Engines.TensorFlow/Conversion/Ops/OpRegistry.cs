@@ -30,7 +30,8 @@ internal static class OpRegistry
         SliceOps.Register(table);
         ReductionOps.Register(table);
         ImageOps.Register(table);
-        // LoopOps.Register(table);
+        LoopOps.Register(table);
+        TensorListOps.Register(table);
         return table;
     }
 }

@@ -1,0 +1,129 @@
+using Grid.Engines.TensorFlow.Conversion.Graph;
+using Grid.Engines.TensorFlow.Conversion.Ops;
+using Grid.Serving;
+
+namespace Grid.Engines.TensorFlow.Conversion;
+
+/// <summary>
+/// Converts the part of a flattened graph that given tensors depend on, node by node in
+/// dependency order, and checks up front that every op on the way has a converter.
+/// </summary>
+internal static class GraphConversion
+{
+    /// <summary>The loop ops whose body and condition functions are converted as subgraphs.</summary>
+    public static readonly IReadOnlySet<string> LoopOps = new HashSet<string>(StringComparer.Ordinal) { "While", "StatelessWhile" };
+
+    /// <summary>
+    /// Throws one Unimplemented <see cref="ServingException"/> naming every op type without a
+    /// converter (with one node of each) among the nodes <paramref name="roots"/> depend on,
+    /// including the bodies of loops; returns when there is none.
+    /// </summary>
+    public static void CheckSupported(GraphFlattener flattener, IEnumerable<TensorRef> roots)
+    {
+        var unsupported = new Dictionary<string, string>(StringComparer.Ordinal);
+        Collect(flattener, roots, unsupported, depth: 0);
+        if (unsupported.Count > 0)
+        {
+            throw new ServingException(ServingStatusCode.Unimplemented,
+                "unsupported TensorFlow ops: " + string.Join(", ", unsupported.Select(u => $"{u.Key} (node {u.Value})")));
+        }
+    }
+
+    /// <summary>Converts every node <paramref name="roots"/> depend on that is not converted yet (feeds must be).</summary>
+    public static void Convert(ConversionContext context, IEnumerable<TensorRef> roots)
+    {
+        foreach (var node in PostOrder(roots.Select(r => r.Node)))
+        {
+            if (context.IsConverted(node))
+            {
+                continue;
+            }
+
+            if (!OpRegistry.TryGet(node.Op, out var converter))
+            {
+                throw new ServingException(ServingStatusCode.Unimplemented, $"unsupported TensorFlow ops: {node.Op} (node {node.Name})");
+            }
+
+            var inputs = node.Inputs.Select(context.Get).ToArray();
+            IReadOnlyList<ConvertedTensor> outputs;
+            try
+            {
+                outputs = converter(new OpContext(node, inputs, context));
+            }
+            catch (Exception e) when (e is not ServingException)
+            {
+                throw ServingException.InvalidArgument($"cannot convert node {node}: {e.Message}");
+            }
+
+            context.SetConverted(node, outputs);
+        }
+    }
+
+    /// <summary>The nodes the roots depend on, each after all its inputs (iterative: deep graphs do not exhaust the stack).</summary>
+    public static IReadOnlyList<TfNode> PostOrder(IEnumerable<TfNode> roots)
+    {
+        var order = new List<TfNode>();
+        var done = new HashSet<TfNode>();
+        var stack = new Stack<(TfNode Node, int Next)>();
+        foreach (var root in roots)
+        {
+            if (done.Contains(root))
+            {
+                continue;
+            }
+
+            stack.Push((root, 0));
+            var onStack = new HashSet<TfNode> { root };
+            while (stack.Count > 0)
+            {
+                var (node, next) = stack.Pop();
+                if (next < node.Inputs.Count)
+                {
+                    stack.Push((node, next + 1));
+                    var input = node.Inputs[next].Node;
+                    if (!done.Contains(input) && onStack.Add(input))
+                    {
+                        stack.Push((input, 0));
+                    }
+
+                    continue;
+                }
+
+                onStack.Remove(node);
+                if (done.Add(node))
+                {
+                    order.Add(node);
+                }
+            }
+        }
+
+        return order;
+    }
+
+    private static void Collect(GraphFlattener flattener, IEnumerable<TensorRef> roots, Dictionary<string, string> unsupported, int depth)
+    {
+        foreach (var node in PostOrder(roots.Select(r => r.Node)))
+        {
+            if (node.Op == GraphFlattener.FeedOp)
+            {
+                continue;
+            }
+
+            if (!OpRegistry.IsSupported(node.Op))
+            {
+                unsupported.TryAdd(node.Op, node.Name);
+            }
+            else if (LoopOps.Contains(node.Op) && depth < 16)
+            {
+                foreach (var attr in new[] { "cond", "body" })
+                {
+                    var name = node.Attr(attr).Func?.Name
+                        ?? throw ServingException.InvalidArgument($"loop {node.Name} has no function attribute '{attr}'");
+                    var function = flattener.ForFunction(name, node.Name + "/" + attr + "/");
+                    var outputs = flattener.Functions[name].Signature.OutputArg.Count;
+                    Collect(function, Enumerable.Range(0, outputs).Select(function.ResolveOutput), unsupported, depth + 1);
+                }
+            }
+        }
+    }
+}

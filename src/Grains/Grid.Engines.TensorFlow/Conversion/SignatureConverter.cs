@@ -1,0 +1,133 @@
+using Grid.Engines.TensorFlow.Conversion.Graph;
+using Grid.Engines.TensorFlow.Conversion.OnnxModel;
+using Grid.Serving;
+using Tensorflow;
+
+namespace Grid.Engines.TensorFlow.Conversion;
+
+/// <summary>
+/// One signature tensor of a converted model: its signature key, ONNX value name, TensorFlow
+/// tensor and type; <see cref="Dims"/> is the ONNX value's declared shape (-1: symbolic; null:
+/// unknown rank), <see cref="SignatureDims"/> the SignatureDef's.
+/// </summary>
+public sealed record OnnxSignatureTensor(
+    string Key, string OnnxName, string TensorName, DataType DType, IReadOnlyList<long>? Dims, IReadOnlyList<long>? SignatureDims);
+
+/// <summary>A signature converted to an ONNX model: the serialized model and where each signature tensor went.</summary>
+public sealed record OnnxConversion(byte[] Model, IReadOnlyList<OnnxSignatureTensor> Inputs, IReadOnlyList<OnnxSignatureTensor> Outputs);
+
+/// <summary>
+/// Converts one SignatureDef of a TensorFlow graph to a self-contained ONNX model (opset
+/// <see cref="OnnxGraphBuilder.Opset"/>) that ONNX Runtime runs without TensorFlow.
+/// <para>Guarantees: the model computes exactly the signature's output tensors from its input
+/// tensors (the subgraph between them, TF2 function calls inlined, variables folded to
+/// initializers); ONNX inputs and outputs are named by signature key (an output key that is also
+/// an input key gets a suffix, see <see cref="OnnxSignatureTensor.OnnxName"/>). A fed Placeholder
+/// keeps its declared shape, unknown dimensions symbolic; any other fed tensor (a TF1 Identity)
+/// gets symbolic dimensions of the declared rank, because TensorFlow does not check its shape.
+/// Outputs are declared with symbolic dimensions of the declared rank.</para>
+/// <para>Nothing is converted partially: a graph with ops the converter lacks fails with one
+/// Unimplemented <see cref="ServingException"/> naming every such op type and one node of each.</para>
+/// </summary>
+public static class SignatureConverter
+{
+    /// <summary>Converts signature <paramref name="signatureKey"/> of a loaded SavedModel, with its variables.</summary>
+    public static OnnxConversion Convert(SavedModel.SavedModelBundle bundle, string signatureKey)
+        => Convert(bundle.MetaGraph, signatureKey, new BundleVariableSource(bundle));
+
+    /// <summary>Converts signature <paramref name="signatureKey"/> of <paramref name="metaGraph"/>.</summary>
+    public static OnnxConversion Convert(MetaGraphDef metaGraph, string signatureKey, IVariableSource variables)
+    {
+        if (!metaGraph.SignatureDef.TryGetValue(signatureKey, out var signature))
+        {
+            throw ServingException.NotFound($"the meta graph has no signature '{signatureKey}'");
+        }
+
+        return Convert(metaGraph.GraphDef ?? new GraphDef(), signature, variables, signatureKey);
+    }
+
+    /// <summary>Converts <paramref name="signature"/> over <paramref name="graph"/>; <paramref name="graphName"/> names the ONNX graph.</summary>
+    public static OnnxConversion Convert(GraphDef graph, SignatureDef signature, IVariableSource variables, string graphName)
+    {
+        var inputs = signature.Inputs.OrderBy(i => i.Key, StringComparer.Ordinal).ToArray();
+        var outputs = signature.Outputs.OrderBy(o => o.Key, StringComparer.Ordinal).ToArray();
+        if (outputs.Length == 0)
+        {
+            throw ServingException.InvalidArgument($"signature {graphName} has no outputs");
+        }
+
+        var inputNames = inputs.Select(i => TensorName(i.Key, i.Value)).ToArray();
+        var duplicate = inputNames.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw ServingException.InvalidArgument($"signature {graphName} feeds tensor {duplicate.Key} under two input keys");
+        }
+
+        var flattener = new GraphFlattener(graph, inputNames);
+        var roots = outputs.Select(o => flattener.Resolve(TensorName(o.Key, o.Value))).ToArray();
+        GraphConversion.CheckSupported(flattener, roots);
+
+        var builder = new OnnxGraphBuilder(string.IsNullOrEmpty(graphName) ? "signature" : graphName);
+        var context = new ConversionContext(builder, flattener, variables);
+        var inputInfos = new List<OnnxSignatureTensor>();
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            var (key, info) = (inputs[i].Key, inputs[i].Value);
+            var dtype = TfDataTypes.BaseType(info.Dtype);
+            var dims = InputDims(flattener, inputNames[i], info);
+            builder.AddInput(key, TfDataTypes.ToOnnx(dtype), dims);
+            context.SetConverted(flattener.Feed(inputNames[i]), [ConvertedTensor.Value(key, dtype, dims)]);
+            inputInfos.Add(new OnnxSignatureTensor(key, key, inputNames[i], dtype, dims, SignatureDims(info)));
+        }
+
+        GraphConversion.Convert(context, roots);
+
+        var outputInfos = new List<OnnxSignatureTensor>();
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            var (key, info) = (outputs[i].Key, outputs[i].Value);
+            var converted = context.Get(roots[i]);
+            var dtype = TfDataTypes.BaseType(info.Dtype);
+            if (dtype != DataType.DtInvalid && dtype != converted.DType)
+            {
+                throw ServingException.InvalidArgument(
+                    $"signature output '{key}' is declared {dtype} but tensor {info.Name} computes {converted.DType}");
+            }
+
+            var name = builder.UniqueName(key);
+            builder.AddNodeWithOutputs("Identity", [context.Name(converted)], [name]);
+            var rank = info.TensorShape is { UnknownRank: false } shape ? shape.Dim.Count : converted.Rank;
+            var dims = StaticShapes.OfRank(rank);
+            builder.AddOutput(name, TfDataTypes.ToOnnx(converted.DType), dims);
+            outputInfos.Add(new OnnxSignatureTensor(key, name, info.Name, converted.DType, dims, SignatureDims(info)));
+        }
+
+        return new OnnxConversion(builder.ToModelBytes("grid-tensorflow-converter", $"TensorFlow signature {graphName}"), inputInfos, outputInfos);
+    }
+
+    private static IReadOnlyList<long>? SignatureDims(TensorInfo info)
+        => info.TensorShape is null || info.TensorShape.UnknownRank ? null : info.TensorShape.Dim.Select(d => d.Size < 0 ? -1 : d.Size).ToArray();
+
+    private static string TensorName(string key, TensorInfo info)
+        => info.EncodingCase == TensorInfo.EncodingOneofCase.Name
+            ? info.Name
+            : throw new ServingException(ServingStatusCode.Unimplemented, $"signature tensor '{key}' is {info.EncodingCase}; only dense tensors are supported");
+
+    /// <summary>A fed Placeholder keeps its declared dims; other fed tensors keep only the declared rank.</summary>
+    private static IReadOnlyList<long>? InputDims(GraphFlattener flattener, string tensorName, TensorInfo info)
+    {
+        if (info.TensorShape is null || info.TensorShape.UnknownRank)
+        {
+            return null;
+        }
+
+        var declared = SignatureDims(info)!;
+        var colon = tensorName.LastIndexOf(':');
+        var nodeName = colon > 0 ? tensorName[..colon] : tensorName;
+        var isFirstOutput = colon < 0 || tensorName[(colon + 1)..] == "0";
+        var fedOp = flattener.RootNode(nodeName)?.Op;
+        return isFirstOutput && fedOp is "Placeholder" or "PlaceholderWithDefault"
+            ? declared
+            : StaticShapes.OfRank(declared.Count);
+    }
+}

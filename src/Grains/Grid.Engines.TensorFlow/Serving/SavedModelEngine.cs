@@ -63,7 +63,11 @@ public sealed class SavedModelEngine(OnnxModelEngine onnx, SavedModelOptions opt
                     conversion.Inputs.ToDictionary(t => t.Key, t => t.OnnxName), conversion.Outputs.ToDictionary(t => t.Key, t => t.OnnxName),
                     $"{versionDirectory} signature '{key}'"));
             }
-            return new SavedModelSession(sessions);
+            // TensorFlow's own signatures (the init op) are shown in metadata, as TF Serving shows
+            // the whole SignatureDef map, and never run.
+            var reserved = bundle.Signatures.Where(s => s.Key.StartsWith(ReservedPrefix, StringComparison.Ordinal))
+                .Select(s => DescribeDeclared(s.Key, s.Value)).ToList();
+            return new SavedModelSession(sessions, reserved);
         }
         catch
         {
@@ -108,6 +112,18 @@ public sealed class SavedModelEngine(OnnxModelEngine onnx, SavedModelOptions opt
             new(t.Key, t.TensorName, ToDType(t.DType, key, t.Key), t.SignatureDims?.ToArray(), t.Dims?.ToArray());
         var method = string.IsNullOrEmpty(signature.MethodName) ? ModelSignature.PredictMethodName : signature.MethodName;
         return new ModelSignature(key, method, [.. conversion.Inputs.Select(Spec)], [.. conversion.Outputs.Select(Spec)]);
+    }
+
+    /// <summary>A signature exactly as the SignatureDef declares it, for metadata only.</summary>
+    private static ModelSignature DescribeDeclared(string key, SignatureDef signature)
+    {
+        static TensorSpec Spec(KeyValuePair<string, TensorInfo> t)
+        {
+            var dtype = (TensorDType)(int)TfDataTypes.BaseType(t.Value.Dtype);
+            var shape = t.Value.TensorShape is null || t.Value.TensorShape.UnknownRank ? null : t.Value.TensorShape.Dim.Select(d => d.Size).ToArray();
+            return new TensorSpec(t.Key, t.Value.Name, Enum.IsDefined(dtype) ? dtype : TensorDType.Invalid, shape);
+        }
+        return new ModelSignature(key, signature.MethodName, [.. signature.Inputs.Select(Spec)], [.. signature.Outputs.Select(Spec)]);
     }
 
     /// <summary>Grid's dtypes carry TensorFlow's DataType numbers.</summary>

@@ -6,7 +6,8 @@ using Grid.Tensors;
 namespace Grid.Engines.TensorFlow.Serving;
 
 /// <summary>
-/// A loaded SavedModel: one ONNX Runtime session per signature, each answering for its own key.
+/// A loaded SavedModel: one ONNX Runtime session per signature, each answering for its own key,
+/// plus TensorFlow's reserved signatures (the init op), listed for metadata and never run.
 /// Thread-safe as its sessions are; disposing disposes them all.
 /// </summary>
 internal sealed class SavedModelSession : IModelSession
@@ -14,11 +15,11 @@ internal sealed class SavedModelSession : IModelSession
     private readonly Dictionary<string, IModelSession> _byKey;
     private readonly IReadOnlyList<IModelSession> _sessions;
 
-    public SavedModelSession(IReadOnlyList<IModelSession> sessions)
+    public SavedModelSession(IReadOnlyList<IModelSession> sessions, IReadOnlyList<ModelSignature> reserved)
     {
         _sessions = sessions;
         _byKey = sessions.ToDictionary(s => s.Signatures[0].Key, StringComparer.Ordinal);
-        Signatures = [.. sessions.Select(s => s.Signatures[0])];
+        Signatures = [.. sessions.Select(s => s.Signatures[0]), .. reserved];
     }
 
     public IReadOnlyList<ModelSignature> Signatures { get; }
@@ -26,7 +27,7 @@ internal sealed class SavedModelSession : IModelSession
     public NamedTensor[] Run(ModelSignature signature, IReadOnlyList<NamedTensor> inputs, IReadOnlyList<string> outputAliases) =>
         _byKey.TryGetValue(signature.Key, out var session)
             ? session.Run(signature, inputs, outputAliases)
-            : throw ServingException.InvalidArgument($"Serving signature key \"{signature.Key}\" not found.");
+            : throw ServingException.InvalidArgument($"Signature \"{signature.Key}\" is TensorFlow's own and cannot be run.");
 
     public void Dispose()
     {

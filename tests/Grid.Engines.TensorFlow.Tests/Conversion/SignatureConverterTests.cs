@@ -180,4 +180,18 @@ public sealed class SignatureConverterTests
         var (values, _) = OnnxRun.Single<float>(conversion, OnnxRun.Input("x", new float[] { 7, 8 }, 2));
         Assert.Equal(new float[] { 7, 8 }, values);
     }
+
+    [Fact]
+    public void Convert_IdentityNAndStopGradient_PassValuesThrough()
+    {
+        var g = new TestGraph();
+        g.Input("a", DataType.DtFloat, [1]);
+        g.Input("b", DataType.DtFloat, [1]);
+        g.Node("IdentityN", "ids", ["a", "b"], ("T", Types(DataType.DtFloat, DataType.DtFloat)));
+        g.Node("StopGradient", "sg", ["ids:1"]);
+        g.Node("Sub", "d", ["ids:0", "sg"]);
+        g.Output("d", "d");
+        var (values, _) = OnnxRun.Single<float>(g.Convert(), OnnxRun.Input("a", new float[] { 5 }, 1), OnnxRun.Input("b", new float[] { 3 }, 1));
+        Assert.Equal(new float[] { 2 }, values);
+    }
 }

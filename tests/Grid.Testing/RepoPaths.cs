@@ -17,6 +17,9 @@ public static class RepoPaths
 
     public static string Fixtures => Path.GetFullPath(Path.Combine(Root, "..", "shared", "fixtures", "tf-serving-testdata"));
 
+    /// <summary>Real TensorFlow SavedModels (<c>NAME/1/</c>), described in their CATALOG.md.</summary>
+    public static string SavedModels => Path.GetFullPath(Path.Combine(Root, "..", "shared", "fixtures", "savedmodels"));
+
     /// <summary>
     /// The <c>grid</c> executable (grid.dll) the tests start: <c>GRID_DLL</c> when set (the GPU
     /// suite runs a host-libtorch publish that way), else the build of the tests' configuration.

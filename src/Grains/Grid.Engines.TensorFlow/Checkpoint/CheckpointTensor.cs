@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Tensorflow;
 
@@ -52,10 +53,10 @@ public sealed class CheckpointTensor
     /// <summary>DT_STRING elements in row-major order; empty for other dtypes.</summary>
     public IReadOnlyList<byte[]> Strings { get; }
 
-    /// <summary>The elements as <typeparamref name="T"/>, which must have the dtype's element size (float for DT_FLOAT, long for DT_INT64…).</summary>
+    /// <summary>The elements as <typeparamref name="T"/>, which must have the dtype's element size (float for DT_FLOAT, long for DT_INT64, bool or byte for DT_BOOL…).</summary>
     public ReadOnlySpan<T> AsSpan<T>() where T : unmanaged
     {
-        if (DataType == DataType.DtString || Marshal.SizeOf<T>() != DataTypeSizes.Of(DataType))
+        if (DataType == DataType.DtString || Unsafe.SizeOf<T>() != DataTypeSizes.Of(DataType))
         {
             throw new InvalidOperationException($"Tensor '{Key}' is {DataType}; it cannot be read as {typeof(T).Name}.");
         }

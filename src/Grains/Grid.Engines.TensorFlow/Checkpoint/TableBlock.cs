@@ -68,7 +68,8 @@ internal static class TableBlock
             entries.Add(new TableEntry(key, value));
             previousKey = key;
         }
-        if (restartsSeen != restarts.Count)
+        // An empty block (a table's empty metaindex) still records one restart, at offset 0.
+        if (entries.Count > 0 && restartsSeen != restarts.Count)
         {
             throw new InvalidDataException($"block has {restarts.Count} restart points but only {restartsSeen} fall on entries");
         }

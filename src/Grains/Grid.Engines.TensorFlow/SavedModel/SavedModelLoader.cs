@@ -41,6 +41,10 @@ public static class SavedModelLoader
         {
             if (graph.Variables.FirstOrDefault() is { } variable)
             {
+                if (metaGraph.SaverDef is { Version: not SaverDef.Types.CheckpointFormatVersion.V2 } saver)
+                {
+                    throw ServingException.InvalidArgument($"{path}: the saver writes checkpoint format {saver.Version}; only TensorBundle (V2) checkpoints, variables/variables.index, are supported");
+                }
                 throw ServingException.NotFound($"Checkpoint index {prefix}.index does not exist, but the graph in {path} has variables (e.g. '{variable.Name}')");
             }
             return new SavedModelBundle(directory, metaGraph, null, VariableMapping.None, [], new Dictionary<string, CheckpointTensor>(), []);

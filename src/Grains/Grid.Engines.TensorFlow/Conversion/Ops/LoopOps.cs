@@ -16,8 +16,9 @@ namespace Grid.Engines.TensorFlow.Conversion.Ops;
 /// <item>The condition function is converted twice: on the initial values (the Loop's initial
 /// condition) and inside the body on the body's results (the Loop's next condition).</item>
 /// <item>Loop variables the body passes through unchanged (weights, the input list, the step
-/// count) are not carried: the body reads them from the outer graph (a constant is re-emitted
-/// in the body, so a folded variable stays a constant there). The others are Loop-carried.</item>
+/// count) are not carried: the body reads them from the outer graph (a constant, e.g. a folded
+/// variable, stays known as a constant to the body's converters and is stored once, in the outer
+/// graph). The others are Loop-carried.</item>
 /// <item>TensorList loop variables are ONNX sequences (<see cref="TensorListOps"/>).</item>
 /// <item>The trip count is unbounded: TensorFlow's loop stops only through its condition.</item>
 /// </list>
@@ -64,7 +65,8 @@ internal static class LoopOps
             ConvertedTensor feed;
             if (invariant[i])
             {
-                feed = input.Constant is { } constant ? ConvertedTensor.Const(constant) : input;
+                // A constant stays a constant for the body's converters, under the outer graph's initializer.
+                feed = input.Constant is { } constant ? ConvertedTensor.Const(constant, outer.Name(input)) : input;
             }
             else
             {

@@ -70,6 +70,21 @@ public sealed class FixtureConversionTests
     }
 
     [Fact]
+    public void Convert_FashionCnn_MatchesAnIndependentNhwcForwardPass()
+    {
+        var bundle = SavedModelLoader.Load(Path.Combine(SavedModels, "fashion_cnn", "1"));
+        var conversion = SignatureConverter.Convert(bundle, "serving_default");
+        var input = Enumerable.Range(0, 784).Select(i => (i * 7 % 13) / 52f).ToArray();
+        var (values, _) = OnnxRun.Single<float>(conversion, OnnxRun.Input(conversion.Inputs.Single().OnnxName, input, 1, 28, 28, 1));
+
+        // Reference: NumPy (float64) on the checkpoint's weights, written from the graph: Conv2D 3×3×16 VALID + relu,
+        // MaxPool 2×2/2 VALID, Conv2D 3×3×32 VALID + relu, Flatten in NHWC order, Dense 64 relu, Dense 10 softmax.
+        OnnxRun.AssertClose(
+            [0.00096121f, 0.04732237f, 0.01003133f, 0.01539183f, 0.04682013f, 0.00000022f, 0.87656367f, 0.00000938f, 0.00221222f, 0.00068764f],
+            values, 2e-6f);
+    }
+
+    [Fact]
     public void Convert_StockLstmRelu_MatchesAnIndependentLstmForwardPass()
     {
         var bundle = SavedModelLoader.Load(Path.Combine(SavedModels, "stock_lstm_relu", "1"));

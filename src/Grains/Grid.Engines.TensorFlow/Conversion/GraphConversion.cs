@@ -10,13 +10,19 @@ namespace Grid.Engines.TensorFlow.Conversion;
 /// </summary>
 internal static class GraphConversion
 {
-    /// <summary>The loop ops whose body and condition functions are converted as subgraphs.</summary>
-    public static readonly IReadOnlySet<string> LoopOps = new HashSet<string>(StringComparer.Ordinal) { "While", "StatelessWhile" };
+    /// <summary>The control-flow ops and the attributes naming the functions they run (converted as subgraphs, not inlined).</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> FunctionAttrs = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["While"] = ["cond", "body"],
+        ["StatelessWhile"] = ["cond", "body"],
+        ["If"] = ["then_branch", "else_branch"],
+        ["StatelessIf"] = ["then_branch", "else_branch"],
+    };
 
     /// <summary>
     /// Throws one Unimplemented <see cref="ServingException"/> naming every op type without a
     /// converter (with one node of each) among the nodes <paramref name="roots"/> depend on,
-    /// including the bodies of loops; returns when there is none.
+    /// including the functions of loops and conditionals; returns when there is none.
     /// </summary>
     public static void CheckSupported(GraphFlattener flattener, IEnumerable<TensorRef> roots)
     {
@@ -113,12 +119,12 @@ internal static class GraphConversion
             {
                 unsupported.TryAdd(node.Op, node.Name);
             }
-            else if (LoopOps.Contains(node.Op) && depth < 16)
+            else if (FunctionAttrs.TryGetValue(node.Op, out var attrs) && depth < 16)
             {
-                foreach (var attr in new[] { "cond", "body" })
+                foreach (var attr in attrs)
                 {
                     var name = node.Attr(attr).Func?.Name
-                        ?? throw ServingException.InvalidArgument($"loop {node.Name} has no function attribute '{attr}'");
+                        ?? throw ServingException.InvalidArgument($"node {node.Name} has no function attribute '{attr}'");
                     var function = flattener.ForFunction(name, node.Name + "/" + attr + "/");
                     var outputs = flattener.Functions[name].Signature.OutputArg.Count;
                     Collect(function, Enumerable.Range(0, outputs).Select(function.ResolveOutput), unsupported, depth + 1);

@@ -65,8 +65,7 @@ internal static class LoopOps
             ConvertedTensor feed;
             if (invariant[i])
             {
-                // A constant stays a constant for the body's converters, under the outer graph's initializer.
-                feed = input.Constant is { } constant ? ConvertedTensor.Const(constant, outer.Name(input)) : input;
+                feed = Subgraphs.OuterValue(outer, input);
             }
             else
             {
@@ -76,7 +75,7 @@ internal static class LoopOps
                 }
 
                 var rank = shapes is not null && i < shapes.Count && !shapes[i].UnknownRank ? shapes[i].Dim.Count : input.Rank;
-                var name = builder.AddUniqueInput($"{node.Name}_var{i}", ValueType(input));
+                var name = builder.AddUniqueInput($"{node.Name}_var{i}", Subgraphs.ValueType(input));
                 feed = input.IsSequence
                     ? ConvertedTensor.Sequence(name, input.DType, input.Dims)
                     : ConvertedTensor.Value(name, input.DType, StaticShapes.OfRank(input.IsSequence ? null : rank));
@@ -101,7 +100,7 @@ internal static class LoopOps
 
             var name = builder.UniqueName($"{node.Name}_var{i}_out");
             builder.AddNodeWithOutputs("Identity", [context.Name(results[i])], [name]);
-            builder.AddOutput(name, ValueType(results[i]));
+            builder.AddOutput(name, Subgraphs.ValueType(results[i]));
         }
 
         if (carried.Count == 0)
@@ -158,11 +157,5 @@ internal static class LoopOps
         }
 
         return tensor.Node;
-    }
-
-    private static TypeProto ValueType(ConvertedTensor value)
-    {
-        var element = OnnxGraphBuilder.TensorType(TfDataTypes.ToOnnx(value.DType), null, "");
-        return value.IsSequence ? new TypeProto { SequenceType = new TypeProto.Types.Sequence { ElemType = element } } : element;
     }
 }

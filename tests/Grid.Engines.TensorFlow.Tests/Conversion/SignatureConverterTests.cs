@@ -194,4 +194,34 @@ public sealed class SignatureConverterTests
         var (values, _) = OnnxRun.Single<float>(g.Convert(), OnnxRun.Input("a", new float[] { 5 }, 1), OnnxRun.Input("b", new float[] { 3 }, 1));
         Assert.Equal(new float[] { 2 }, values);
     }
+
+    [Fact]
+    public void Convert_VeryDeepChain_DoesNotExhaustTheStack()
+    {
+        var g = new TestGraph();
+        g.Input("x", DataType.DtFloat, [1]);
+        var previous = "x";
+        for (var i = 0; i < 100_000; i++)
+        {
+            previous = g.Node("Identity", $"id{i}", [previous]);
+        }
+
+        g.Node("Neg", "y", [previous]);
+        g.Output("y", "y");
+        Assert.Equal(new float[] { -4 }, OnnxRun.Single<float>(g.Convert(), OnnxRun.Input("x", new float[] { 4 }, 1)).Values);
+    }
+
+    [Fact]
+    public void Convert_CyclicGraph_IsUnimplemented()
+    {
+        var g = new TestGraph();
+        g.Input("x", DataType.DtFloat, [1]);
+        g.Node("Add", "a", ["x", "b"]);
+        g.Node("Neg", "b", ["a"]);
+        g.Output("y", "a");
+
+        var error = Assert.Throws<ServingException>(() => g.Convert());
+        Assert.Equal(ServingStatusCode.Unimplemented, error.Code);
+        Assert.Contains("cycle", error.Message);
+    }
 }

@@ -65,7 +65,10 @@ internal static class GraphConversion
         }
     }
 
-    /// <summary>The nodes the roots depend on, each after all its inputs (iterative: deep graphs do not exhaust the stack).</summary>
+    /// <summary>
+    /// The nodes the roots depend on, each after all its inputs (iterative: deep graphs do not
+    /// exhaust the stack). A cycle (TF1 loop) throws Unimplemented.
+    /// </summary>
     public static IReadOnlyList<TfNode> PostOrder(IEnumerable<TfNode> roots)
     {
         var order = new List<TfNode>();
@@ -87,8 +90,14 @@ internal static class GraphConversion
                 {
                     stack.Push((node, next + 1));
                     var input = node.Inputs[next].Node;
-                    if (!done.Contains(input) && onStack.Add(input))
+                    if (!done.Contains(input))
                     {
+                        if (!onStack.Add(input))
+                        {
+                            throw new ServingException(ServingStatusCode.Unimplemented,
+                                $"the graph has a cycle through node {input.Name} (TF1 Switch/Merge loops are not supported)");
+                        }
+
                         stack.Push((input, 0));
                     }
 

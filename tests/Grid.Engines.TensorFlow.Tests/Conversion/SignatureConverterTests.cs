@@ -35,6 +35,7 @@ public sealed class SignatureConverterTests
         var (values, shape) = OnnxRun.Single<float>(conversion, OnnxRun.Input("x", new float[] { 1, 2, 3, 4 }, 2, 2));
         Assert.Equal(new float[] { 2.5f, 3, 3.5f, 4 }, values);
         Assert.Equal(new long[] { 2, 2 }, shape);
+        Assert.Equal("y", conversion.Outputs.Single().OnnxName); // the key, though a TF node is also named y
         Assert.Equal(new[] { "a", "b" }, variables.Requests.Select(r => r.NodeName).Order());
     }
 

@@ -36,6 +36,15 @@ public sealed class ConvertedTensor
     /// <summary>True for an ONNX sequence standing for a TensorFlow TensorList.</summary>
     public bool IsSequence { get; private init; }
 
+    /// <summary>
+    /// True for the "dead" tensor of a TF1 cond branch not taken (a Switch output whose predicate
+    /// is known at conversion time); only a Merge may consume it.
+    /// </summary>
+    public bool IsDead { get; private init; }
+
+    /// <summary>The dead tensor (see <see cref="IsDead"/>).</summary>
+    public static ConvertedTensor Dead { get; } = new(DataType.DtInvalid, null) { IsDead = true };
+
     /// <summary>The ONNX value name; null until a constant is first materialized.</summary>
     internal string? OnnxName { get; set; }
 
@@ -44,6 +53,10 @@ public sealed class ConvertedTensor
 
     public static ConvertedTensor Const(HostTensor value)
         => new(value.DType, value.Shape) { Constant = value };
+
+    /// <summary>A constant already materialized as ONNX value <paramref name="onnxName"/> (e.g. in an enclosing graph).</summary>
+    public static ConvertedTensor Const(HostTensor value, string onnxName)
+        => new(value.DType, value.Shape) { Constant = value, OnnxName = onnxName };
 
     public static ConvertedTensor Resource(string variableName, HostTensor value)
         => new(value.DType, value.Shape) { Variable = value, VariableName = variableName };

@@ -10,13 +10,19 @@ namespace Grid.Engines.TensorFlow.Conversion;
 /// </summary>
 internal static class GraphConversion
 {
-    /// <summary>The loop ops whose body and condition functions are converted as subgraphs.</summary>
-    public static readonly IReadOnlySet<string> LoopOps = new HashSet<string>(StringComparer.Ordinal) { "While", "StatelessWhile" };
+    /// <summary>The control-flow ops and the attributes naming the functions they run (converted as subgraphs, not inlined).</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> FunctionAttrs = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["While"] = ["cond", "body"],
+        ["StatelessWhile"] = ["cond", "body"],
+        ["If"] = ["then_branch", "else_branch"],
+        ["StatelessIf"] = ["then_branch", "else_branch"],
+    };
 
     /// <summary>
     /// Throws one Unimplemented <see cref="ServingException"/> naming every op type without a
     /// converter (with one node of each) among the nodes <paramref name="roots"/> depend on,
-    /// including the bodies of loops; returns when there is none.
+    /// including the functions of loops and conditionals; returns when there is none.
     /// </summary>
     public static void CheckSupported(GraphFlattener flattener, IEnumerable<TensorRef> roots)
     {
@@ -45,6 +51,13 @@ internal static class GraphConversion
             }
 
             var inputs = node.Inputs.Select(context.Get).ToArray();
+            if (node.Op != "Merge" && inputs.Any(i => i.IsDead))
+            {
+                // TF1 control flow: a node fed by an untaken branch is dead too.
+                context.SetDead(node);
+                continue;
+            }
+
             IReadOnlyList<ConvertedTensor> outputs;
             try
             {
@@ -59,7 +72,10 @@ internal static class GraphConversion
         }
     }
 
-    /// <summary>The nodes the roots depend on, each after all its inputs (iterative: deep graphs do not exhaust the stack).</summary>
+    /// <summary>
+    /// The nodes the roots depend on, each after all its inputs (iterative: deep graphs do not
+    /// exhaust the stack). A cycle (TF1 loop) throws Unimplemented.
+    /// </summary>
     public static IReadOnlyList<TfNode> PostOrder(IEnumerable<TfNode> roots)
     {
         var order = new List<TfNode>();
@@ -81,8 +97,14 @@ internal static class GraphConversion
                 {
                     stack.Push((node, next + 1));
                     var input = node.Inputs[next].Node;
-                    if (!done.Contains(input) && onStack.Add(input))
+                    if (!done.Contains(input))
                     {
+                        if (!onStack.Add(input))
+                        {
+                            throw new ServingException(ServingStatusCode.Unimplemented,
+                                $"the graph has a cycle through node {input.Name} (TF1 Switch/Merge loops are not supported)");
+                        }
+
                         stack.Push((input, 0));
                     }
 
@@ -113,12 +135,12 @@ internal static class GraphConversion
             {
                 unsupported.TryAdd(node.Op, node.Name);
             }
-            else if (LoopOps.Contains(node.Op) && depth < 16)
+            else if (FunctionAttrs.TryGetValue(node.Op, out var attrs) && depth < 16)
             {
-                foreach (var attr in new[] { "cond", "body" })
+                foreach (var attr in attrs)
                 {
                     var name = node.Attr(attr).Func?.Name
-                        ?? throw ServingException.InvalidArgument($"loop {node.Name} has no function attribute '{attr}'");
+                        ?? throw ServingException.InvalidArgument($"node {node.Name} has no function attribute '{attr}'");
                     var function = flattener.ForFunction(name, node.Name + "/" + attr + "/");
                     var outputs = flattener.Functions[name].Signature.OutputArg.Count;
                     Collect(function, Enumerable.Range(0, outputs).Select(function.ResolveOutput), unsupported, depth + 1);

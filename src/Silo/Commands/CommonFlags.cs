@@ -41,9 +41,10 @@ internal sealed class ModelFlags
     private readonly Option<string?> _batchingFile = new("--batching_parameters_file") { Description = "TF Serving's BatchingParameters in text format (max_batch_size, batch_timeout_micros, ...); needs --enable_batching." };
     private readonly Option<bool> _perModelBatching = new("--enable_per_model_batching_parameters") { Description = "Read batching_params.pbtxt from each version directory, overriding --batching_parameters_file for it." };
     private readonly Option<int> _replicas = new("--model_replicas") { Description = "Replicas of every version, for models whose config.pbtxt has no instance_group count.", DefaultValueFactory = _ => 1 };
+    private readonly Option<string> _tags = new("--saved_model_tags") { Description = "Comma-separated tags that pick the MetaGraphDef of a TensorFlow SavedModel.", DefaultValueFactory = _ => "serve" };
     private readonly Option<string> _device = new("--model_device") { Description = "Device models need (gpu, cpu or any), for models whose config.pbtxt has no instance_group kind.", DefaultValueFactory = _ => "any" };
 
-    public IEnumerable<Option> All => [_modelName, _basePath, _repository, _poll, _intraOp, _enableBatching, _batchingFile, _perModelBatching, _replicas, _device];
+    public IEnumerable<Option> All => [_modelName, _basePath, _repository, _poll, _intraOp, _enableBatching, _batchingFile, _perModelBatching, _replicas, _device, _tags];
 
     /// <summary>
     /// Reads the flags, checks the whole command line (with the cluster silo's flags when
@@ -70,6 +71,11 @@ internal sealed class ModelFlags
         o.BatchingParametersFile = result.GetValue(_batchingFile);
         o.EnablePerModelBatchingParameters = result.GetValue(_perModelBatching);
         o.ModelReplicas = result.GetValue(_replicas);
+        o.SavedModelTags = [.. result.GetValue(_tags)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        if (o.SavedModelTags.Count == 0)
+        {
+            return "--saved_model_tags needs at least one tag";
+        }
         var device = result.GetValue(_device);
         if (!DeviceRequirements.TryParse(device, out var parsed))
         {

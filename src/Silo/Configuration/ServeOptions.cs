@@ -100,6 +100,9 @@ public sealed class ServeOptions
     /// </summary>
     public string? LibTorchPath { get; set; }
 
+    /// <summary><c>--saved_model_tags</c>: the tag set that picks a SavedModel's MetaGraphDef (TF Serving's flag; default <c>serve</c>).</summary>
+    public IReadOnlyList<string> SavedModelTags { get; set; } = ["serve"];
+
     /// <summary><c>--gpu_memory_mib</c>: model memory admitted per GPU, in MiB; null: no limit beyond the device's own.</summary>
     public int? GpuMemoryMib { get; set; }
 

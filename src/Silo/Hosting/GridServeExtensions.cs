@@ -37,6 +37,7 @@ public static partial class GridServeExtensions
             silo.Configure<SiloMessagingOptions>(m => m.MaxMessageBodySize = OrleansBodyLimit(options));
             silo.Services.AddGridFileStorage(GridStorage.Name, Path.GetFullPath(options.StateDir));
             silo.AddGridPlacement(devices, hardware.Binding(options));
+            silo.Services.AddSingleton(new Grid.Engines.TensorFlow.Serving.SavedModelOptions { Tags = options.SavedModelTags });
             silo.Services.AddGridGrains(o => hardware.ConfigureOnnx(o, options), b => b.CopyFrom(batching));
         });
         builder.Services.AddHostedService(sp => new DeviceAnnouncement(hardware, sp.GetRequiredService<ILogger<DeviceAnnouncement>>()));
@@ -62,6 +63,7 @@ public static partial class GridServeExtensions
             silo.Configure<SiloMessagingOptions>(m => m.MaxMessageBodySize = OrleansBodyLimit(options));
             silo.Configure<ClusterMembershipOptions>(ConfigureFailureDetection);
             silo.AddGridPlacement(devices, hardware.Binding(options));
+            silo.Services.AddSingleton(new Grid.Engines.TensorFlow.Serving.SavedModelOptions { Tags = options.SavedModelTags });
             silo.Services.AddGridGrains(o => hardware.ConfigureOnnx(o, options), b => b.CopyFrom(batching));
         });
         builder.Services.AddHostedService(sp => new DeviceAnnouncement(hardware, sp.GetRequiredService<ILogger<DeviceAnnouncement>>()));

@@ -50,15 +50,15 @@ public sealed class OnnxRuntimeOptions
 /// </remarks>
 public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
 {
-    public string Name => "onnxruntime_onnx";
+    public string Name => ModelFormats.Onnx.Platform;
 
     public bool SupportsCuda => options.Cuda is { Available: true };
 
-    public bool CanLoad(string versionDirectory) => File.Exists(Path.Combine(versionDirectory, RepositoryScanner.ModelFileName));
+    public bool CanLoad(string versionDirectory) => File.Exists(Path.Combine(versionDirectory, ModelFormats.Onnx.ModelFile));
 
     public long EstimateDeviceBytes(string versionDirectory)
     {
-        var file = new FileInfo(Path.Combine(versionDirectory, RepositoryScanner.ModelFileName));
+        var file = new FileInfo(Path.Combine(versionDirectory, ModelFormats.Onnx.ModelFile));
         return file.Exists ? file.Length : 0;
     }
 
@@ -71,11 +71,35 @@ public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
             var reason = options.Cuda?.UnavailableReason ?? "CUDA was not initialised in this process";
             throw ServingException.FailedPrecondition($"{Name} cannot run on {device} in this process ({reason}); {device} cannot run {versionDirectory}");
         }
-        var file = Path.Combine(versionDirectory, RepositoryScanner.ModelFileName);
+        var file = Path.Combine(versionDirectory, ModelFormats.Onnx.ModelFile);
         if (!File.Exists(file))
         {
-            throw ServingException.NotFound($"No {RepositoryScanner.ModelFileName} found in {versionDirectory}");
+            throw ServingException.NotFound($"No {ModelFormats.Onnx.ModelFile} found in {versionDirectory}");
         }
+        var (session, sessionOptions) = CreateSession(so => new InferenceSession(file, so), device, file);
+        return new OnnxModelSession(session, sessionOptions, device);
+    }
+
+    /// <summary>
+    /// Loads an ONNX model held in memory (one a format was imported to) as a session serving
+    /// exactly <paramref name="signature"/>, whose input and output aliases map to the model's
+    /// value names through <paramref name="inputNames"/> and <paramref name="outputNames"/>;
+    /// <paramref name="source"/> names it in errors.
+    /// </summary>
+    public IModelSession LoadSignature(byte[] model, ExecutionDevice device, ModelSignature signature,
+        IReadOnlyDictionary<string, string> inputNames, IReadOnlyDictionary<string, string> outputNames, string source)
+    {
+        if (device.RunsOnCuda && !SupportsCuda)
+        {
+            var reason = options.Cuda?.UnavailableReason ?? "CUDA was not initialised in this process";
+            throw ServingException.FailedPrecondition($"{Name} cannot run on {device} in this process ({reason}); {device} cannot run {source}");
+        }
+        var (session, sessionOptions) = CreateSession(so => new InferenceSession(model, so), device, source);
+        return new OnnxModelSession(session, sessionOptions, device, signature, inputNames, outputNames);
+    }
+
+    private (InferenceSession Session, SessionOptions Options) CreateSession(Func<SessionOptions, InferenceSession> create, ExecutionDevice device, string source)
+    {
         var sessionOptions = new SessionOptions { IntraOpNumThreads = options.IntraOpThreads };
         sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
         try
@@ -84,17 +108,16 @@ public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
             {
                 AppendCuda(sessionOptions, device.GpuOrdinal!.Value);
             }
-            var session = new InferenceSession(file, sessionOptions);
-            return new OnnxModelSession(session, sessionOptions, device);
+            return (create(sessionOptions), sessionOptions);
         }
         catch (OnnxRuntimeException e)
         {
             sessionOptions.Dispose();
             if (device.RunsOnCuda && OnnxCudaErrors.IsOutOfMemory(e.Message))
             {
-                throw new ServingException(ServingStatusCode.ResourceExhausted, $"Failed to load ONNX model {file}: {device} is out of memory: {OnnxCudaErrors.FirstLine(e.Message)}");
+                throw new ServingException(ServingStatusCode.ResourceExhausted, $"Failed to load ONNX model {source}: {device} is out of memory: {OnnxCudaErrors.FirstLine(e.Message)}");
             }
-            throw new ServingException(ServingStatusCode.InvalidArgument, $"Failed to load ONNX model {file}: {e.Message}");
+            throw new ServingException(ServingStatusCode.InvalidArgument, $"Failed to load ONNX model {source}: {e.Message}");
         }
     }
 
@@ -133,130 +156,6 @@ internal static class OnnxCudaErrors
         || message.Contains("is smaller than requested bytes", StringComparison.Ordinal);
 
     public static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
-}
-
-/// <summary>
-/// One ONNX Runtime <see cref="InferenceSession"/>. Inputs are bound zero-copy by pinning
-/// the request's byte arrays for the duration of the run.
-/// </summary>
-internal sealed class OnnxModelSession : IModelSession
-{
-    private readonly InferenceSession _session;
-    private readonly SessionOptions _options;
-    private readonly ExecutionDevice _device;
-
-    public OnnxModelSession(InferenceSession session, SessionOptions options, ExecutionDevice device)
-    {
-        _session = session;
-        _options = options;
-        _device = device;
-        var inputs = session.InputMetadata.Select(kv => ToSpec(kv.Key, kv.Value)).ToArray();
-        var outputs = session.OutputMetadata.Select(kv => ToSpec(kv.Key, kv.Value)).ToArray();
-        Signatures = [new ModelSignature(ModelSignature.DefaultKey, ModelSignature.PredictMethodName, inputs, outputs)];
-    }
-
-    public IReadOnlyList<ModelSignature> Signatures { get; }
-
-    private static TensorSpec ToSpec(string name, NodeMetadata meta)
-    {
-        if (!meta.IsTensor)
-        {
-            throw new ServingException(ServingStatusCode.Unimplemented, $"ONNX value '{name}' is not a tensor ({meta.OnnxValueType}); only tensors can be served");
-        }
-        var dtype = OnnxTypes.ToDType(meta.ElementDataType)
-            ?? throw new ServingException(ServingStatusCode.Unimplemented, $"ONNX tensor '{name}' has unsupported element type {meta.ElementDataType}");
-        var shape = meta.Dimensions.Select(d => (long)d).ToArray();
-        return new TensorSpec(name, name, dtype, shape);
-    }
-
-    public NamedTensor[] Run(ModelSignature signature, IReadOnlyList<NamedTensor> inputs, IReadOnlyList<string> outputAliases)
-    {
-        var inputNames = new string[inputs.Count];
-        var values = new OrtValue[inputs.Count];
-        var pins = new System.Runtime.InteropServices.GCHandle[inputs.Count];
-        try
-        {
-            for (var i = 0; i < inputs.Count; i++)
-            {
-                var spec = signature.FindInput(inputs[i].Name)!;
-                inputNames[i] = spec.TensorName;
-                values[i] = CreateInput(inputs[i].Tensor, ref pins[i]);
-            }
-            var outputNames = outputAliases.Select(a => signature.FindOutput(a)!.TensorName).ToArray();
-            using var runOptions = new RunOptions();
-            using var results = _session.Run(runOptions, inputNames, values, outputNames);
-            var outputs = new NamedTensor[outputNames.Length];
-            for (var i = 0; i < outputs.Length; i++)
-            {
-                outputs[i] = new NamedTensor(outputAliases[i], ReadOutput(results[i]));
-            }
-            return outputs;
-        }
-        catch (OnnxRuntimeException e) when (OnnxCudaErrors.IsOutOfMemory(e.Message))
-        {
-            throw new ServingException(ServingStatusCode.ResourceExhausted, $"{_device.Name} ran out of memory running the model: {OnnxCudaErrors.FirstLine(e.Message)}");
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw ServingException.InvalidArgument(e.Message);
-        }
-        finally
-        {
-            foreach (var v in values)
-            {
-                v?.Dispose();
-            }
-            foreach (var p in pins)
-            {
-                if (p.IsAllocated)
-                {
-                    p.Free();
-                }
-            }
-        }
-    }
-
-    private static OrtValue CreateInput(TensorData tensor, ref System.Runtime.InteropServices.GCHandle pin)
-    {
-        if (tensor.DType == TensorDType.String)
-        {
-            var strings = tensor.ReadStrings();
-            var value = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, tensor.Shape);
-            for (var i = 0; i < strings.Count; i++)
-            {
-                value.StringTensorSetElementAt(strings[i].Span, i);
-            }
-            return value;
-        }
-        var elementType = OnnxTypes.ToOnnx(tensor.DType);
-        pin = System.Runtime.InteropServices.GCHandle.Alloc(tensor.Data, System.Runtime.InteropServices.GCHandleType.Pinned);
-        return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, elementType, tensor.Shape, pin.AddrOfPinnedObject(), tensor.Data.Length);
-    }
-
-    private static TensorData ReadOutput(OrtValue value)
-    {
-        var info = value.GetTensorTypeAndShape();
-        var dtype = OnnxTypes.ToDType(info.ElementDataType)
-            ?? throw new ServingException(ServingStatusCode.Internal, $"Model produced unsupported element type {info.ElementDataType}");
-        var shape = info.Shape;
-        if (dtype == TensorDType.String)
-        {
-            var count = (int)TensorData.CountElements(shape);
-            var strings = new byte[count][];
-            for (var i = 0; i < count; i++)
-            {
-                strings[i] = value.GetStringElementAsSpan(i).ToArray();
-            }
-            return TensorData.FromStrings(shape, strings);
-        }
-        return new TensorData(dtype, shape, value.GetTensorDataAsSpan<byte>().ToArray());
-    }
-
-    public void Dispose()
-    {
-        _session.Dispose();
-        _options.Dispose();
-    }
 }
 
 /// <summary>ONNX element types ↔ Grid dtypes.</summary>

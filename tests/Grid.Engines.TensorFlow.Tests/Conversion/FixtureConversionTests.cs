@@ -73,6 +73,8 @@ public sealed class FixtureConversionTests
     [InlineData("saved_model_half_plus_two_cpu/00000123")]
     [InlineData("saved_model_half_plus_two_2_versions/00000123")]
     [InlineData("saved_model_half_plus_two_mlmd/00000123")]
+    [InlineData("saved_model_half_plus_two_mkl/00000123")]
+    [InlineData("saved_model_half_plus_two_cpu_with_saved_model_config/00000123")]
     [InlineData("saved_model_half_plus_two_tf2_cpu/00000123")]
     public void Convert_HalfPlusTwo_ComputesHalfXPlusTwo(string model)
     {
@@ -91,6 +93,22 @@ public sealed class FixtureConversionTests
         var (values, shape) = OnnxRun.Single<float>(conversion, OnnxRun.Input(input.OnnxName, new float[] { 1, 2, 3, 4 }, 2, 2));
         Assert.Equal(new float[] { 2.5f, 3, 3.5f, 4 }, values);
         Assert.Equal(new long[] { 2, 2 }, shape);
+    }
+
+    [Theory]
+    [InlineData("saved_model_half_plus_two_cpu/00000123")]
+    [InlineData("saved_model_half_plus_two_tf2_cpu/00000123")]
+    public void Convert_RegressX2ToY3_ComputesHalfX2PlusThree(string model)
+    {
+        var bundle = SavedModelLoader.Load(Path.Combine(ServingTestData, model));
+        var conversion = SignatureConverter.Convert(bundle, "regress_x2_to_y3");
+        var input = conversion.Inputs.Single();
+
+        // README: regress_x2_to_y3 = 0.5·x2 + 3.
+        var (values, _) = input.Dims is [1]
+            ? OnnxRun.Single<float>(conversion, OnnxRun.Input(input.OnnxName, new float[] { 4 }, 1))
+            : OnnxRun.Single<float>(conversion, OnnxRun.Input(input.OnnxName, new float[] { 4, 6 }, 2, 1));
+        Assert.Equal(input.Dims is [1] ? new float[] { 5 } : new float[] { 5, 6 }, values);
     }
 
     [Fact]

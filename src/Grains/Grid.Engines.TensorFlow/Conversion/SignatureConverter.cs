@@ -11,10 +11,27 @@ namespace Grid.Engines.TensorFlow.Conversion;
 /// unknown rank), <see cref="SignatureDims"/> the SignatureDef's.
 /// </summary>
 public sealed record OnnxSignatureTensor(
-    string Key, string OnnxName, string TensorName, DataType DType, IReadOnlyList<long>? Dims, IReadOnlyList<long>? SignatureDims);
+    string Key, string OnnxName, string TensorName, DataType DType, IReadOnlyList<long>? Dims, IReadOnlyList<long>? SignatureDims)
+{
+    /// <summary>
+    /// True for an input only host stages read (<see cref="OnnxConversion.ExampleStages"/>): the
+    /// ONNX model has no input for it and <see cref="OnnxName"/> names none.
+    /// </summary>
+    public bool HostOnly { get; init; }
+}
 
-/// <summary>A signature converted to an ONNX model: the serialized model and where each signature tensor went.</summary>
-public sealed record OnnxConversion(byte[] Model, IReadOnlyList<OnnxSignatureTensor> Inputs, IReadOnlyList<OnnxSignatureTensor> Outputs);
+/// <summary>
+/// A signature converted to an ONNX model: the serialized model, where each signature tensor
+/// went, and the ParseExample steps that run on the host ahead of the model (none for most
+/// signatures): each turns a DT_STRING signature input into ONNX inputs.
+/// </summary>
+public sealed record OnnxConversion(
+    byte[] Model, IReadOnlyList<OnnxSignatureTensor> Inputs, IReadOnlyList<OnnxSignatureTensor> Outputs,
+    IReadOnlyList<ExampleParseStage>? ExampleStages = null)
+{
+    /// <summary>The host stages, in graph order; empty when the model takes every input itself.</summary>
+    public IReadOnlyList<ExampleParseStage> Stages => ExampleStages ?? [];
+}
 
 /// <summary>
 /// Converts one SignatureDef of a TensorFlow graph to a self-contained ONNX model (opset
@@ -26,6 +43,9 @@ public sealed record OnnxConversion(byte[] Model, IReadOnlyList<OnnxSignatureTen
 /// keeps its declared shape, unknown dimensions symbolic; any other fed tensor (a TF1 Identity)
 /// gets symbolic dimensions of the declared rank, because TensorFlow does not check its shape.
 /// Outputs are declared with symbolic dimensions of the declared rank.</para>
+/// <para>ParseExample / ParseExampleV2 fed by a signature input is cut out of the ONNX graph
+/// (<see cref="ExampleParseStage"/>): the model takes its dense outputs as inputs and the host
+/// parses the serialized tf.Examples; the signature input keeps its declared name, type and shape.</para>
 /// <para>Nothing is converted partially: a graph with ops the converter lacks fails with one
 /// Unimplemented <see cref="ServingException"/> naming every such op type and one node of each.</para>
 /// </summary>
@@ -65,19 +85,66 @@ public static class SignatureConverter
 
         var flattener = new GraphFlattener(graph, inputNames);
         var roots = outputs.Select(o => flattener.Resolve(TensorName(o.Key, o.Value))).ToArray();
-        GraphConversion.CheckSupported(flattener, roots);
+        var feedKeys = new Dictionary<TfNode, string>();
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            if (FedType(flattener, inputNames[i], inputs[i].Value) == DataType.DtString)
+            {
+                feedKeys.TryAdd(flattener.Feed(inputNames[i]), inputs[i].Key);
+            }
+        }
 
+        var (cuts, reasons) = ExampleParseCuts.Find(roots, feedKeys);
+        var cutNodes = cuts.Select(c => c.Node).ToHashSet();
+        GraphConversion.CheckSupported(flattener, roots, cutNodes, reasons);
+
+        // An input only cut ParseExample nodes read is parsed on the host and never reaches ONNX.
+        var reached = GraphConversion.PostOrder(roots.Select(r => r.Node), cutNodes.Contains).ToHashSet();
         var builder = new OnnxGraphBuilder(string.IsNullOrEmpty(graphName) ? "signature" : graphName);
-        var context = new ConversionContext(builder, flattener, variables);
+        var context = new ConversionContext(builder, flattener, variables, TableInitializers.Index(graph));
         var inputInfos = new List<OnnxSignatureTensor>();
         for (var i = 0; i < inputs.Length; i++)
         {
             var (key, info) = (inputs[i].Key, inputs[i].Value);
             var dtype = TfDataTypes.BaseType(info.Dtype);
             var dims = InputDims(flattener, inputNames[i], info);
+            var feed = flattener.Feed(inputNames[i]);
+            if (cuts.Any(c => c.InputKey == key) && !reached.Contains(feed))
+            {
+                // Typed as the graph takes it: an export may declare the placeholder wrongly
+                // (half_plus_three's tf_example:0 says DT_FLOAT), and TensorFlow feeds by name.
+                inputInfos.Add(new OnnxSignatureTensor(key, "", inputNames[i], DataType.DtString, dims, SignatureDims(info)) { HostOnly = true });
+                continue;
+            }
+
             builder.AddInput(key, TfDataTypes.ToOnnx(dtype), dims);
-            context.SetConverted(flattener.Feed(inputNames[i]), [ConvertedTensor.Value(key, dtype, dims)]);
+            context.SetConverted(feed, [ConvertedTensor.Value(key, dtype, dims)]);
             inputInfos.Add(new OnnxSignatureTensor(key, key, inputNames[i], dtype, dims, SignatureDims(info)));
+        }
+
+        var stages = new List<ExampleParseStage>();
+        foreach (var cut in cuts)
+        {
+            var outputsOfNode = new ConvertedTensor[cut.FirstDense + cut.Spec.Dense.Count];
+            for (var s = 0; s < cut.FirstDense; s++)
+            {
+                // Never read: the cut is refused when the graph uses a sparse output.
+                outputsOfNode[s] = ConvertedTensor.Value("", DataType.DtInt64, null);
+            }
+
+            var parsed = new List<ParsedDenseInput>();
+            for (var d = 0; d < cut.Spec.Dense.Count; d++)
+            {
+                var feature = cut.Spec.Dense[d];
+                var dtype = (DataType)(int)feature.DType;
+                long[] dims = [-1, .. feature.Shape];
+                var name = builder.AddUniqueInput($"{cut.InputKey}/{feature.Key}", OnnxGraphBuilder.TensorType(TfDataTypes.ToOnnx(dtype), dims, $"{cut.InputKey}_{d}"));
+                outputsOfNode[cut.FirstDense + d] = ConvertedTensor.Value(name, dtype, dims);
+                parsed.Add(new ParsedDenseInput(d, feature.Key, name, dtype, dims));
+            }
+
+            context.SetConverted(cut.Node, outputsOfNode);
+            stages.Add(new ExampleParseStage(cut.InputKey, cut.Node.Name, cut.Node.Op, cut.Spec, cut.Names, parsed, cut.Flatten));
         }
 
         GraphConversion.Convert(context, roots);
@@ -102,7 +169,7 @@ public static class SignatureConverter
             outputInfos.Add(new OnnxSignatureTensor(key, name, info.Name, converted.DType, dims, SignatureDims(info)));
         }
 
-        return new OnnxConversion(builder.ToModelBytes("grid-tensorflow-converter", $"TensorFlow signature {graphName}"), inputInfos, outputInfos);
+        return new OnnxConversion(builder.ToModelBytes("grid-tensorflow-converter", $"TensorFlow signature {graphName}"), inputInfos, outputInfos, stages);
     }
 
     private static IReadOnlyList<long>? SignatureDims(TensorInfo info)
@@ -112,6 +179,16 @@ public static class SignatureConverter
         => info.EncodingCase == TensorInfo.EncodingOneofCase.Name
             ? info.Name
             : throw new ServingException(ServingStatusCode.Unimplemented, $"signature tensor '{key}' is {info.EncodingCase}; only dense tensors are supported");
+
+    /// <summary>The type a fed tensor has in the graph: a Placeholder's own dtype, else the declared one.</summary>
+    private static DataType FedType(GraphFlattener flattener, string tensorName, TensorInfo info)
+    {
+        var colon = tensorName.LastIndexOf(':');
+        var node = flattener.RootNode(colon > 0 ? tensorName[..colon] : tensorName);
+        return node is { Op: "Placeholder" } && node.Attr.TryGetValue("dtype", out var dtype)
+            ? TfDataTypes.BaseType(dtype.Type)
+            : TfDataTypes.BaseType(info.Dtype);
+    }
 
     /// <summary>A fed Placeholder keeps its declared dims; other fed tensors keep only the declared rank.</summary>
     private static IReadOnlyList<long>? InputDims(GraphFlattener flattener, string tensorName, TensorInfo info)

@@ -32,6 +32,7 @@ internal static class OpRegistry
         ImageOps.Register(table);
         LoopOps.Register(table);
         TensorListOps.Register(table);
+        TableOps.Register(table);
         return table;
     }
 }

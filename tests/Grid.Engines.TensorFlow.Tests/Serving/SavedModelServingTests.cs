@@ -152,4 +152,41 @@ public sealed class SavedModelServingTests
         Assert.Equal(new[] { 2.5f, 3f, 4.5f }, y[0].Tensor.AsSpan<float>().ToArray());
         Assert.Equal(new[] { 4f }, y3[0].Tensor.AsSpan<float>().ToArray());
     }
+
+    [Fact]
+    public void Run_Tf1MnistSoftmaxClassify_GivesClassNamesAndScoresOfTheImage()
+    {
+        var directory = Fixture.SavedModel("tf1_mnist_softmax");
+        var image = Enumerable.Range(0, 784).Select(i => (i % 28) * ((i / 28) % 3) / 56f).ToArray();
+        var blank = new float[784];
+
+        // Independent reference: softmax(x·W + b) from the checkpoint's variables, then every class
+        // by descending score (TopKV2 with k = 10, sorted; ties keep the lower index first).
+        var bundle = Grid.Engines.TensorFlow.SavedModel.SavedModelLoader.Load(directory);
+        var w = bundle.VariablesByGraphNode["Variable"].AsSpan<float>().ToArray();
+        var b = bundle.VariablesByGraphNode["Variable_1"].AsSpan<float>().ToArray();
+        (string[] Classes, float[] Scores) Expected(float[] x)
+        {
+            var logits = Enumerable.Range(0, 10).Select(j => b[j] + Enumerable.Range(0, 784).Sum(i => (double)x[i] * w[(i * 10) + j])).ToArray();
+            var max = logits.Max();
+            var exp = logits.Select(l => Math.Exp(l - max)).ToArray();
+            var scores = exp.Select(e => (float)(e / exp.Sum())).ToArray();
+            var order = Enumerable.Range(0, 10).OrderByDescending(j => scores[j]).ThenBy(j => j).ToArray();
+            return (order.Select(j => j.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(), order.Select(j => scores[j]).ToArray());
+        }
+
+        using var session = Engine().Load(directory, ExecutionDevice.Cpu);
+        var result = Run(session, "serving_default", "inputs", Examples(Example(("x", image)), Example(("x", blank))), "classes", "scores");
+
+        Assert.Equal(new long[] { 2, 10 }, result[0].Tensor.Shape);
+        Assert.Equal(new long[] { 2, 10 }, result[1].Tensor.Shape);
+        var classes = result[0].Tensor.ReadStrings().Select(c => System.Text.Encoding.UTF8.GetString(c.Span)).ToArray();
+        var scores = result[1].Tensor.AsSpan<float>().ToArray();
+        for (var row = 0; row < 2; row++)
+        {
+            var (expectedClasses, expectedScores) = Expected(row == 0 ? image : blank);
+            Assert.Equal(expectedClasses, classes.Skip(row * 10).Take(10));
+            Grid.Engines.TensorFlow.Tests.Conversion.OnnxRun.AssertClose(expectedScores, scores.Skip(row * 10).Take(10).ToArray(), 1e-5f);
+        }
+    }
 }

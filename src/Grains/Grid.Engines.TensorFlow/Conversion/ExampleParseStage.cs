@@ -29,12 +29,15 @@ public sealed record ParsedDenseInput(int DenseIndex, string Key, string OnnxNam
 /// <param name="Flatten">True when the graph reshapes the fed strings to a vector before parsing them.</param>
 public sealed record ExampleParseStage(
     string InputKey, string NodeName, string Op, ExampleSpec Spec, IReadOnlyList<string> Names, IReadOnlyList<ParsedDenseInput> Dense, bool Flatten)
+    : HostStage(InputKey, NodeName, Op)
 {
+    public override IReadOnlyList<HostStageInput> OnnxInputs { get; } = [.. Dense.Select(d => new HostStageInput(d.OnnxName, d.DType, d.Dims))];
+
     /// <summary>
     /// Parses <paramref name="serialized"/> as the node would and returns one tensor per entry of
     /// <see cref="Dense"/>, named by its ONNX input. Errors are INVALID_ARGUMENT with TensorFlow's texts.
     /// </summary>
-    public IEnumerable<NamedTensor> Run(TensorData serialized)
+    public override IEnumerable<NamedTensor> Run(TensorData serialized)
     {
         if (Flatten)
         {
@@ -57,7 +60,7 @@ public sealed record ExampleParseStage(
 }
 
 /// <summary>
-/// Finds the ParseExample nodes of a signature's subgraph that can run on the host ahead of the
+/// Decides whether a ParseExample node of a signature's subgraph can run on the host ahead of the
 /// ONNX graph: the node's <c>serialized</c> input is a signature input (possibly through
 /// Identity or a Reshape to <c>[-1]</c>), its keys, defaults and names are constants, and the
 /// graph uses only its dense outputs. A node that fails one of these is not cut and a reason
@@ -67,41 +70,13 @@ internal static class ExampleParseCuts
 {
     public static bool IsParseExample(string op) => op is "ParseExample" or "ParseExampleV2";
 
-    /// <summary>One node to cut: its spec, the signature input it parses and its constant names.</summary>
-    public sealed record Cut(TfNode Node, string InputKey, ExampleSpec Spec, IReadOnlyList<string> Names, int FirstDense, bool Flatten);
-
-    /// <summary>The cuts among the nodes <paramref name="roots"/> depend on, and why any other ParseExample cannot be cut.</summary>
-    public static (List<Cut> Cuts, List<string> Reasons) Find(IReadOnlyList<TensorRef> roots, IReadOnlyDictionary<TfNode, string> feeds)
+    public static (HostCut?, string?) TryCut(TfNode node, IReadOnlyList<TfNode> order, IReadOnlyDictionary<TfNode, string> feeds)
     {
-        var cuts = new List<Cut>();
-        var reasons = new List<string>();
-        var order = GraphConversion.PostOrder(roots.Select(r => r.Node));
-        foreach (var node in order.Where(n => IsParseExample(n.Op)))
-        {
-            var (cut, reason) = TryCut(node, order, feeds);
-            if (cut is not null)
-            {
-                cuts.Add(cut);
-            }
-            else
-            {
-                reasons.Add($"{node.Op} node {node.Name}: {reason}");
-            }
-        }
-
-        return (cuts, reasons);
-    }
-
-    private static (Cut?, string?) TryCut(TfNode node, IReadOnlyList<TfNode> order, IReadOnlyDictionary<TfNode, string> feeds)
-    {
-        var serialized = node.Inputs.Count > 0 ? node.Inputs[0] : throw ServingException.InvalidArgument($"node {node} has no inputs");
-        var flatten = false;
-        while (serialized.Node.Op is "Identity" or "Snapshot" or "StopGradient"
-            || (serialized.Node.Op == "Reshape" && IsFlatten(serialized.Node)))
-        {
-            flatten |= serialized.Node.Op == "Reshape";
-            serialized = serialized.Node.Inputs[0];
-        }
+        var reshapes = new List<long[]>();
+        var serialized = HostCuts.Source(
+            node.Inputs.Count > 0 ? node.Inputs[0] : throw ServingException.InvalidArgument($"node {node} has no inputs"),
+            shape => shape is [-1], reshapes);
+        var flatten = reshapes.Count > 0;
 
         if (!feeds.TryGetValue(serialized.Node, out var feedKey))
         {
@@ -173,20 +148,31 @@ internal static class ExampleParseCuts
 
         var sparse = sparseKeys.Select((k, i) => new SparseFeature(k, (TensorDType)(int)TfDataTypes.BaseType(sparseTypes[i]))).ToList();
         var spec = ExampleSpec.Create(dense, sparse);
-        return (new Cut(node, feedKey, spec, names, firstDense, flatten), null);
+        return (new HostCut(node, feedKey, builder => Materialize(builder, node, feedKey, spec, names, firstDense, flatten)), null);
     }
 
-    /// <summary>A Reshape to <c>[-1]</c> (a flattening TensorFlow inserts in front of ParseExample).</summary>
-    private static bool IsFlatten(TfNode reshape)
+    /// <summary>ONNX inputs for the dense outputs; the sparse outputs stand for nothing (the graph does not read them).</summary>
+    private static (IReadOnlyList<ConvertedTensor>, HostStage) Materialize(
+        OnnxModel.OnnxGraphBuilder builder, TfNode node, string inputKey, ExampleSpec spec, IReadOnlyList<string> names, int firstDense, bool flatten)
     {
-        try
+        var outputs = new ConvertedTensor[firstDense + spec.Dense.Count];
+        for (var s = 0; s < firstDense; s++)
         {
-            return ConstantFolder.Fold(reshape.Inputs[1], "shape").ToInt64Array() is [-1];
+            outputs[s] = ConvertedTensor.Value("", DataType.DtInt64, null);
         }
-        catch (ServingException)
+
+        var parsed = new List<ParsedDenseInput>();
+        for (var d = 0; d < spec.Dense.Count; d++)
         {
-            return false;
+            var feature = spec.Dense[d];
+            var dtype = (DataType)(int)feature.DType;
+            long[] dims = [-1, .. feature.Shape];
+            var name = builder.AddUniqueInput($"{inputKey}/{feature.Key}", OnnxModel.OnnxGraphBuilder.TensorType(TfDataTypes.ToOnnx(dtype), dims, $"{inputKey}_{d}"));
+            outputs[firstDense + d] = ConvertedTensor.Value(name, dtype, dims);
+            parsed.Add(new ParsedDenseInput(d, feature.Key, name, dtype, dims));
         }
+
+        return (outputs, new ExampleParseStage(inputKey, node.Name, node.Op, spec, names, parsed, flatten));
     }
 
     private static string[] Strings(HostTensor value)

@@ -14,7 +14,7 @@ public sealed record OnnxSignatureTensor(
     string Key, string OnnxName, string TensorName, DataType DType, IReadOnlyList<long>? Dims, IReadOnlyList<long>? SignatureDims)
 {
     /// <summary>
-    /// True for an input only host stages read (<see cref="OnnxConversion.ExampleStages"/>): the
+    /// True for an input only host stages read (<see cref="OnnxConversion.HostStages"/>): the
     /// ONNX model has no input for it and <see cref="OnnxName"/> names none.
     /// </summary>
     public bool HostOnly { get; init; }
@@ -22,15 +22,15 @@ public sealed record OnnxSignatureTensor(
 
 /// <summary>
 /// A signature converted to an ONNX model: the serialized model, where each signature tensor
-/// went, and the ParseExample steps that run on the host ahead of the model (none for most
-/// signatures): each turns a DT_STRING signature input into ONNX inputs.
+/// went, and the steps that run on the host ahead of the model (none for most signatures:
+/// ParseExample, image decoding): each turns a DT_STRING signature input into ONNX inputs.
 /// </summary>
 public sealed record OnnxConversion(
     byte[] Model, IReadOnlyList<OnnxSignatureTensor> Inputs, IReadOnlyList<OnnxSignatureTensor> Outputs,
-    IReadOnlyList<ExampleParseStage>? ExampleStages = null)
+    IReadOnlyList<HostStage>? HostStages = null)
 {
     /// <summary>The host stages, in graph order; empty when the model takes every input itself.</summary>
-    public IReadOnlyList<ExampleParseStage> Stages => ExampleStages ?? [];
+    public IReadOnlyList<HostStage> Stages => HostStages ?? [];
 }
 
 /// <summary>
@@ -43,9 +43,10 @@ public sealed record OnnxConversion(
 /// keeps its declared shape, unknown dimensions symbolic; any other fed tensor (a TF1 Identity)
 /// gets symbolic dimensions of the declared rank, because TensorFlow does not check its shape.
 /// Outputs are declared with symbolic dimensions of the declared rank.</para>
-/// <para>ParseExample / ParseExampleV2 fed by a signature input is cut out of the ONNX graph
-/// (<see cref="ExampleParseStage"/>): the model takes its dense outputs as inputs and the host
-/// parses the serialized tf.Examples; the signature input keeps its declared name, type and shape.</para>
+/// <para>ParseExample / ParseExampleV2 and image decode ops fed by a signature input are cut out
+/// of the ONNX graph (<see cref="HostStage"/>): the model takes their outputs as inputs and the
+/// host parses the serialized tf.Examples (<see cref="ExampleParseStage"/>) or decodes the images
+/// (<see cref="ImageDecodeStage"/>); the signature input keeps its declared name and shape.</para>
 /// <para>Nothing is converted partially: a graph with ops the converter lacks fails with one
 /// Unimplemented <see cref="ServingException"/> naming every such op type and one node of each.</para>
 /// </summary>
@@ -94,11 +95,11 @@ public static class SignatureConverter
             }
         }
 
-        var (cuts, reasons) = ExampleParseCuts.Find(roots, feedKeys);
+        var (cuts, reasons) = HostCuts.Find(roots, feedKeys);
         var cutNodes = cuts.Select(c => c.Node).ToHashSet();
         GraphConversion.CheckSupported(flattener, roots, cutNodes, reasons);
 
-        // An input only cut ParseExample nodes read is parsed on the host and never reaches ONNX.
+        // An input only cut nodes read is handled on the host and never reaches ONNX.
         var reached = GraphConversion.PostOrder(roots.Select(r => r.Node), cutNodes.Contains).ToHashSet();
         var builder = new OnnxGraphBuilder(string.IsNullOrEmpty(graphName) ? "signature" : graphName);
         var context = new ConversionContext(builder, flattener, variables, TableInitializers.Index(graph));
@@ -122,29 +123,12 @@ public static class SignatureConverter
             inputInfos.Add(new OnnxSignatureTensor(key, key, inputNames[i], dtype, dims, SignatureDims(info)));
         }
 
-        var stages = new List<ExampleParseStage>();
+        var stages = new List<HostStage>();
         foreach (var cut in cuts)
         {
-            var outputsOfNode = new ConvertedTensor[cut.FirstDense + cut.Spec.Dense.Count];
-            for (var s = 0; s < cut.FirstDense; s++)
-            {
-                // Never read: the cut is refused when the graph uses a sparse output.
-                outputsOfNode[s] = ConvertedTensor.Value("", DataType.DtInt64, null);
-            }
-
-            var parsed = new List<ParsedDenseInput>();
-            for (var d = 0; d < cut.Spec.Dense.Count; d++)
-            {
-                var feature = cut.Spec.Dense[d];
-                var dtype = (DataType)(int)feature.DType;
-                long[] dims = [-1, .. feature.Shape];
-                var name = builder.AddUniqueInput($"{cut.InputKey}/{feature.Key}", OnnxGraphBuilder.TensorType(TfDataTypes.ToOnnx(dtype), dims, $"{cut.InputKey}_{d}"));
-                outputsOfNode[cut.FirstDense + d] = ConvertedTensor.Value(name, dtype, dims);
-                parsed.Add(new ParsedDenseInput(d, feature.Key, name, dtype, dims));
-            }
-
+            var (outputsOfNode, stage) = cut.Materialize(builder);
             context.SetConverted(cut.Node, outputsOfNode);
-            stages.Add(new ExampleParseStage(cut.InputKey, cut.Node.Name, cut.Node.Op, cut.Spec, cut.Names, parsed, cut.Flatten));
+            stages.Add(stage);
         }
 
         GraphConversion.Convert(context, roots);

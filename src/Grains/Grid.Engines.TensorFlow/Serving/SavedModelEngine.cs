@@ -75,7 +75,7 @@ public sealed class SavedModelEngine(OnnxModelEngine onnx, SavedModelOptions opt
 
     /// <summary>
     /// One converted signature as a session: the ONNX model on <paramref name="device"/>, behind
-    /// the host's ParseExample step when the conversion has one; the client sees the signature as declared.
+    /// the host's stages (ParseExample, image decoding) when the conversion has any; the client sees the signature as declared.
     /// </summary>
     internal static IModelSession LoadSignature(OnnxModelEngine onnx, ExecutionDevice device, string key, SignatureDef signature, OnnxConversion conversion, string source)
     {
@@ -89,11 +89,11 @@ public sealed class SavedModelEngine(OnnxModelEngine onnx, SavedModelOptions opt
         // The ONNX model's own signature: the inputs it takes directly, then the parsed tensors
         // under their ONNX names.
         var direct = conversion.Inputs.Where(t => !t.HostOnly).ToList();
-        var parsed = conversion.Stages.SelectMany(s => s.Dense).ToList();
+        var parsed = conversion.Stages.SelectMany(s => s.OnnxInputs).ToList();
         var modelSignature = served with
         {
             Inputs = [.. served.Inputs.Where(i => direct.Any(d => d.Key == i.Alias)),
-                .. parsed.Select(p => new TensorSpec(p.OnnxName, p.OnnxName, ToDType(p.DType, key, p.Key), [.. p.Dims]))],
+                .. parsed.Select(p => new TensorSpec(p.OnnxName, p.OnnxName, ToDType(p.DType, key, p.OnnxName), [.. p.Dims]))],
         };
         var inputNames = direct.ToDictionary(t => t.Key, t => t.OnnxName);
         foreach (var p in parsed)
@@ -102,7 +102,7 @@ public sealed class SavedModelEngine(OnnxModelEngine onnx, SavedModelOptions opt
         }
 
         var model = onnx.LoadSignature(conversion.Model, device, modelSignature, inputNames, outputNames, source);
-        return new ExampleParsingSession(model, modelSignature, served, conversion.Stages);
+        return new HostStageSession(model, modelSignature, served, conversion.Stages);
     }
 
     /// <summary>Imports every servable signature; throws one error for all that fail.</summary>

@@ -6,20 +6,21 @@ using Grid.Tensors;
 namespace Grid.Engines.TensorFlow.Serving;
 
 /// <summary>
-/// One signature whose ParseExample step runs on the host: the client sees the signature as
-/// declared (a DT_STRING input of serialized tf.Examples); each run parses those strings with
-/// the node's spec (<see cref="ExampleParseStage"/>) and runs the ONNX model on the parsed dense
-/// tensors, together with any input the model takes directly. Thread-safe as the inner session is.
+/// One signature with steps that run on the host (<see cref="HostStage"/>: ParseExample, image
+/// decoding): the client sees the signature as declared (a DT_STRING input of serialized
+/// tf.Examples or encoded images); each run applies the stages to those strings and runs the
+/// ONNX model on their results, together with any input the model takes directly. Thread-safe
+/// as the inner session is.
 /// </summary>
-internal sealed class ExampleParsingSession : IModelSession
+internal sealed class HostStageSession : IModelSession
 {
     private readonly IModelSession _model;
     private readonly ModelSignature _modelSignature;
-    private readonly ILookup<string, ExampleParseStage> _stages;
+    private readonly ILookup<string, HostStage> _stages;
 
     /// <param name="model">The ONNX model's session, serving <paramref name="modelSignature"/> (parsed tensors as inputs).</param>
     /// <param name="signature">The signature as the client sees it.</param>
-    public ExampleParsingSession(IModelSession model, ModelSignature modelSignature, ModelSignature signature, IReadOnlyList<ExampleParseStage> stages)
+    public HostStageSession(IModelSession model, ModelSignature modelSignature, ModelSignature signature, IReadOnlyList<HostStage> stages)
     {
         _model = model;
         _modelSignature = modelSignature;

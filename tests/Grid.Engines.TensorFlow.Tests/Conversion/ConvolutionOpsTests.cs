@@ -157,4 +157,26 @@ public sealed class ConvolutionOpsTests
              0.09375f, -0.21875f, -0.09375f, 0.25f, -0.03125f, -0.65625f, 0.6875f, 0.0625f, -0.625f, -0.5f, 0.5625f, 0.0f, -0.34375f, -0.03125f, -0.0625f, 0.09375f, 0.03125f,
              -0.03125f, 0.15625f, -0.15625f, -0.03125f, 0.15625f, -0.09375f, -0.125f, 0.0f, -0.0625f, 0.09375f, 0.03125f, 0.03125f, 0.15625f, -0.21875f, -0.03125f, 0.15625f, -0.09375f],
             BackpropInput("VALID", 2, computedSizes: false).Values);
+
+    [Fact]
+    public void Conv3DAndPool3D_Ndhwc_ComputeByHandValues()
+    {
+        // x = 1..8 in a 2×2×2 volume, one channel. Kernel output 0 sums the volume (36); output 1 picks voxel (0,0,0) (1).
+        var kernel = Enumerable.Range(0, 8).SelectMany(i => new float[] { 1, i == 0 ? 1 : 0 }).ToArray();
+        var g = new TestGraph();
+        g.Input("x", DataType.DtFloat, [-1, 2, 2, 2, 1]);
+        g.Const("k", kernel, 2, 2, 2, 1, 2);
+        g.Node("Conv3D", "conv", ["x", "k"], ("strides", Ints(1, 1, 1, 1, 1)), ("padding", S("VALID")));
+        g.Node("MaxPool3D", "max", ["x"], ("ksize", Ints(1, 2, 2, 2, 1)), ("strides", Ints(1, 2, 2, 2, 1)), ("padding", S("VALID")));
+        g.Node("AvgPool3D", "avg", ["x"], ("ksize", Ints(1, 2, 2, 2, 1)), ("strides", Ints(1, 2, 2, 2, 1)), ("padding", S("VALID")));
+        g.Output("conv", "conv");
+        g.Output("max", "max");
+        g.Output("avg", "avg");
+        var results = OnnxRun.Run<float>(g.Convert(), OnnxRun.Input("x", Enumerable.Range(1, 8).Select(i => (float)i).ToArray(), 1, 2, 2, 2, 1));
+
+        Assert.Equal(new float[] { 36, 1 }, results["conv"].Values);
+        Assert.Equal(new long[] { 1, 1, 1, 1, 2 }, results["conv"].Shape);
+        Assert.Equal(new float[] { 8 }, results["max"].Values);
+        Assert.Equal(new float[] { 4.5f }, results["avg"].Values);
+    }
 }

@@ -69,6 +69,40 @@ public sealed class FixtureConversionTests
         Assert.Equal(values.Take(half), values.Skip(half)); // two identical rows give identical outputs
     }
 
+    [Fact]
+    public void Convert_FashionCnn_MatchesAnIndependentNhwcForwardPass()
+    {
+        var bundle = SavedModelLoader.Load(Path.Combine(SavedModels, "fashion_cnn", "1"));
+        var conversion = SignatureConverter.Convert(bundle, "serving_default");
+        var input = Enumerable.Range(0, 784).Select(i => (i * 7 % 13) / 52f).ToArray();
+        var (values, _) = OnnxRun.Single<float>(conversion, OnnxRun.Input(conversion.Inputs.Single().OnnxName, input, 1, 28, 28, 1));
+
+        // Reference: NumPy (float64) on the checkpoint's weights, written from the graph: Conv2D 3×3×16 VALID + relu,
+        // MaxPool 2×2/2 VALID, Conv2D 3×3×32 VALID + relu, Flatten in NHWC order, Dense 64 relu, Dense 10 softmax.
+        OnnxRun.AssertClose(
+            [0.00096121f, 0.04732237f, 0.01003133f, 0.01539183f, 0.04682013f, 0.00000022f, 0.87656367f, 0.00000938f, 0.00221222f, 0.00068764f],
+            values, 2e-6f);
+    }
+
+    [Fact]
+    public void Convert_StockLstmRelu_MatchesAnIndependentLstmForwardPass()
+    {
+        var bundle = SavedModelLoader.Load(Path.Combine(SavedModels, "stock_lstm_relu", "1"));
+        var conversion = SignatureConverter.Convert(bundle, "serving_default");
+        var input = Enumerable.Range(0, 100).Select(t => (float)(Math.Sin(t / 10.0) * 0.5 + 0.5)).ToArray();
+        var (values, shape) = OnnxRun.Single<float>(conversion, OnnxRun.Input(conversion.Inputs.Single().OnnxName, input, 1, 100, 1));
+
+        // Reference: NumPy (float64) on the checkpoint's weights, written from the graph's cell: 4 stacked LSTMs
+        // (units 50, 60, 80, 120; gates i, f, g, o; i/f/o sigmoid, g and the cell output relu; zero initial
+        // state; every step returned), then Dense(1) per step. Input x[t] = sin(t/10)/2 + 1/2.
+        Assert.Equal(new long[] { 1, 100, 1 }, shape);
+        var expected = new Dictionary<int, float> { [0] = 0.25772482f, [1] = 0.37737464f, [49] = 0.45169977f, [99] = 0.46233968f };
+        foreach (var (step, value) in expected)
+        {
+            Assert.True(Math.Abs(values[step] - value) < 1e-4f, $"step {step}: expected {value}, got {values[step]}");
+        }
+    }
+
     [Theory]
     [InlineData("saved_model_half_plus_two_cpu/00000123")]
     [InlineData("saved_model_half_plus_two_2_versions/00000123")]

@@ -35,6 +35,7 @@ public sealed class SignatureConverterTests
         var (values, shape) = OnnxRun.Single<float>(conversion, OnnxRun.Input("x", new float[] { 1, 2, 3, 4 }, 2, 2));
         Assert.Equal(new float[] { 2.5f, 3, 3.5f, 4 }, values);
         Assert.Equal(new long[] { 2, 2 }, shape);
+        Assert.Equal("y", conversion.Outputs.Single().OnnxName); // the key, though a TF node is also named y
         Assert.Equal(new[] { "a", "b" }, variables.Requests.Select(r => r.NodeName).Order());
     }
 
@@ -179,5 +180,49 @@ public sealed class SignatureConverterTests
         Assert.NotEqual("x", conversion.Outputs.Single().OnnxName);
         var (values, _) = OnnxRun.Single<float>(conversion, OnnxRun.Input("x", new float[] { 7, 8 }, 2));
         Assert.Equal(new float[] { 7, 8 }, values);
+    }
+
+    [Fact]
+    public void Convert_IdentityNAndStopGradient_PassValuesThrough()
+    {
+        var g = new TestGraph();
+        g.Input("a", DataType.DtFloat, [1]);
+        g.Input("b", DataType.DtFloat, [1]);
+        g.Node("IdentityN", "ids", ["a", "b"], ("T", Types(DataType.DtFloat, DataType.DtFloat)));
+        g.Node("StopGradient", "sg", ["ids:1"]);
+        g.Node("Sub", "d", ["ids:0", "sg"]);
+        g.Output("d", "d");
+        var (values, _) = OnnxRun.Single<float>(g.Convert(), OnnxRun.Input("a", new float[] { 5 }, 1), OnnxRun.Input("b", new float[] { 3 }, 1));
+        Assert.Equal(new float[] { 2 }, values);
+    }
+
+    [Fact]
+    public void Convert_VeryDeepChain_DoesNotExhaustTheStack()
+    {
+        var g = new TestGraph();
+        g.Input("x", DataType.DtFloat, [1]);
+        var previous = "x";
+        for (var i = 0; i < 100_000; i++)
+        {
+            previous = g.Node("Identity", $"id{i}", [previous]);
+        }
+
+        g.Node("Neg", "y", [previous]);
+        g.Output("y", "y");
+        Assert.Equal(new float[] { -4 }, OnnxRun.Single<float>(g.Convert(), OnnxRun.Input("x", new float[] { 4 }, 1)).Values);
+    }
+
+    [Fact]
+    public void Convert_CyclicGraph_IsUnimplemented()
+    {
+        var g = new TestGraph();
+        g.Input("x", DataType.DtFloat, [1]);
+        g.Node("Add", "a", ["x", "b"]);
+        g.Node("Neg", "b", ["a"]);
+        g.Output("y", "a");
+
+        var error = Assert.Throws<ServingException>(() => g.Convert());
+        Assert.Equal(ServingStatusCode.Unimplemented, error.Code);
+        Assert.Contains("cycle", error.Message);
     }
 }

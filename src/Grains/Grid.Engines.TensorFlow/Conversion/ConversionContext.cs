@@ -1,7 +1,6 @@
 using Grid.Engines.TensorFlow.Conversion.Graph;
 using Grid.Engines.TensorFlow.Conversion.OnnxModel;
 using Grid.Serving;
-using Onnx;
 using Tensorflow;
 
 namespace Grid.Engines.TensorFlow.Conversion;

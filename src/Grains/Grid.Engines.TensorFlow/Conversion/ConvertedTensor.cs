@@ -48,6 +48,10 @@ public sealed class ConvertedTensor
     public static ConvertedTensor Const(HostTensor value)
         => new(value.DType, value.Shape) { Constant = value };
 
+    /// <summary>A constant already materialized as ONNX value <paramref name="onnxName"/> (e.g. in an enclosing graph).</summary>
+    public static ConvertedTensor Const(HostTensor value, string onnxName)
+        => new(value.DType, value.Shape) { Constant = value, OnnxName = onnxName };
+
     public static ConvertedTensor Resource(string variableName, HostTensor value)
         => new(value.DType, value.Shape) { Variable = value, VariableName = variableName };
 

@@ -10,8 +10,14 @@ namespace Grid.Engines.TensorFlow.Conversion;
 /// </summary>
 internal static class GraphConversion
 {
-    /// <summary>The loop ops whose body and condition functions are converted as subgraphs.</summary>
-    public static readonly IReadOnlySet<string> LoopOps = new HashSet<string>(StringComparer.Ordinal) { "While", "StatelessWhile" };
+    /// <summary>The control-flow ops and the attributes naming the functions they run (converted as subgraphs, not inlined).</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> FunctionAttrs = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["While"] = ["cond", "body"],
+        ["StatelessWhile"] = ["cond", "body"],
+        ["If"] = ["then_branch", "else_branch"],
+        ["StatelessIf"] = ["then_branch", "else_branch"],
+    };
 
     /// <summary>
     /// Ops that change state the graph keeps between runs (variables, tables, queues, counters).
@@ -31,11 +37,11 @@ internal static class GraphConversion
     /// <summary>
     /// Throws one Unimplemented <see cref="ServingException"/> naming every op type without a
     /// converter (with one node of each) among the nodes <paramref name="roots"/> depend on,
-    /// including the bodies of loops, followed by <paramref name="reasons"/> (why a node the
-    /// converter knows could still not be converted); returns when there is neither. A graph
-    /// that changes state (<see cref="IsStateful"/>) is refused first, naming those ops.
-    /// Nodes in <paramref name="cut"/> are handled outside the ONNX graph: neither they nor
-    /// what only they depend on are checked.
+    /// including the functions of loops and conditionals, followed by <paramref name="reasons"/>
+    /// (why a node the converter knows could still not be converted); returns when there is
+    /// neither. A graph that changes state (<see cref="IsStateful"/>) is refused first, naming
+    /// those ops. Nodes in <paramref name="cut"/> are handled outside the ONNX graph: neither
+    /// they nor what only they depend on are checked.
     /// </summary>
     public static void CheckSupported(GraphFlattener flattener, IEnumerable<TensorRef> roots, IReadOnlySet<TfNode>? cut = null, IReadOnlyList<string>? reasons = null)
     {
@@ -94,8 +100,8 @@ internal static class GraphConversion
 
     /// <summary>
     /// The nodes the roots depend on, each after all its inputs (iterative: deep graphs do not
-    /// exhaust the stack). A node for which <paramref name="stop"/> holds is listed, but what it
-    /// depends on is not visited through it.
+    /// exhaust the stack). A cycle (TF1 loop) throws Unimplemented. A node for which
+    /// <paramref name="stop"/> holds is listed, but what it depends on is not visited through it.
     /// </summary>
     public static IReadOnlyList<TfNode> PostOrder(IEnumerable<TfNode> roots, Func<TfNode, bool>? stop = null)
     {
@@ -118,8 +124,14 @@ internal static class GraphConversion
                 {
                     stack.Push((node, next + 1));
                     var input = node.Inputs[next].Node;
-                    if (!done.Contains(input) && onStack.Add(input))
+                    if (!done.Contains(input))
                     {
+                        if (!onStack.Add(input))
+                        {
+                            throw new ServingException(ServingStatusCode.Unimplemented,
+                                $"the graph has a cycle through node {input.Name} (TF1 Switch/Merge loops are not supported)");
+                        }
+
                         stack.Push((input, 0));
                     }
 
@@ -155,12 +167,12 @@ internal static class GraphConversion
             {
                 unsupported.TryAdd(node.Op, node.Name);
             }
-            else if (LoopOps.Contains(node.Op) && depth < 16)
+            else if (FunctionAttrs.TryGetValue(node.Op, out var attrs) && depth < 16)
             {
-                foreach (var attr in new[] { "cond", "body" })
+                foreach (var attr in attrs)
                 {
                     var name = node.Attr(attr).Func?.Name
-                        ?? throw ServingException.InvalidArgument($"loop {node.Name} has no function attribute '{attr}'");
+                        ?? throw ServingException.InvalidArgument($"node {node.Name} has no function attribute '{attr}'");
                     var function = flattener.ForFunction(name, node.Name + "/" + attr + "/");
                     var outputs = flattener.Functions[name].Signature.OutputArg.Count;
                     Collect(function, Enumerable.Range(0, outputs).Select(function.ResolveOutput), unsupported, stateful, null, depth + 1);

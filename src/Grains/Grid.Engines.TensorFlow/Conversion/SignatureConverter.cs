@@ -123,6 +123,10 @@ public static class SignatureConverter
             inputInfos.Add(new OnnxSignatureTensor(key, key, inputNames[i], dtype, dims, SignatureDims(info)));
         }
 
+        // Output keys are reserved before any node is named, so outputs keep their keys as ONNX names
+        // (only a key that is also an input key gets a suffix).
+        var outputNames = outputs.Select(o => builder.UniqueName(o.Key)).ToArray();
+
         var stages = new List<HostStage>();
         foreach (var cut in cuts)
         {
@@ -145,7 +149,7 @@ public static class SignatureConverter
                     $"signature output '{key}' is declared {dtype} but tensor {info.Name} computes {converted.DType}");
             }
 
-            var name = builder.UniqueName(key);
+            var name = outputNames[i];
             builder.AddNodeWithOutputs("Identity", [context.Name(converted)], [name]);
             var rank = info.TensorShape is { UnknownRank: false } shape ? shape.Dim.Count : converted.Rank;
             var dims = StaticShapes.OfRank(rank);

@@ -27,6 +27,7 @@ public sealed class GraphFlattener
     private readonly Dictionary<string, FunctionDef> _library;
     private readonly Scope _root;
     private readonly Dictionary<string, TfNode> _feeds = new(StringComparer.Ordinal);
+    private readonly Stack<(Scope Scope, NodeDef Def, TfNode Node)> _pending = new();
 
     /// <summary>A flattener of <paramref name="graph"/> in which <paramref name="feedTensorNames"/> are cut off as feeds.</summary>
     public GraphFlattener(GraphDef graph, IEnumerable<string> feedTensorNames)
@@ -74,13 +75,13 @@ public sealed class GraphFlattener
     public NodeDef? RootNode(string name) => _root.Nodes.GetValueOrDefault(name);
 
     /// <summary>The tensor a main-graph tensor name (<c>node</c>, <c>node:1</c>) denotes.</summary>
-    public TensorRef Resolve(string tensorName) => Resolve(_root, tensorName);
+    public TensorRef Resolve(string tensorName) => ResolveAll(Resolve(_root, tensorName));
 
     /// <summary>For a flattener made by <see cref="ForFunction"/>: the tensor behind output argument <paramref name="index"/>.</summary>
     public TensorRef ResolveOutput(int index)
     {
         var function = _root.Function ?? throw new InvalidOperationException("not a function flattener");
-        return Resolve(_root, Ret(function, index));
+        return ResolveAll(Resolve(_root, Ret(function, index)));
     }
 
     private TensorRef Resolve(Scope scope, string tensor)
@@ -135,34 +136,42 @@ public sealed class GraphFlattener
         return new TensorRef(Build(scope, def), flatIndex);
     }
 
+    /// <summary>
+    /// The flattened node for <paramref name="def"/>, created on first use with its inputs still
+    /// unresolved: <see cref="ResolveAll"/> resolves them from a work list, so a long chain of
+    /// nodes never deepens the call stack.
+    /// </summary>
     private TfNode Build(Scope scope, NodeDef def)
     {
-        if (scope.Built.TryGetValue(def.Name, out var built))
+        if (!scope.Built.TryGetValue(def.Name, out var node))
         {
-            if (scope.InProgress.Contains(def.Name))
-            {
-                throw new ServingException(ServingStatusCode.Unimplemented,
-                    $"the graph has a cycle through node {built.Name} (TF1 Switch/Merge loops are not supported)");
-            }
-
-            return built;
+            node = new TfNode(scope.Prefix + def.Name, def.Op, def.Attr, scope.FunctionName);
+            scope.Built[def.Name] = node;
+            _pending.Push((scope, def, node));
         }
 
-        var node = new TfNode(scope.Prefix + def.Name, def.Op, def.Attr, scope.FunctionName);
-        scope.Built[def.Name] = node;
-        scope.InProgress.Add(def.Name);
-        var inputs = new List<TensorRef>(def.Input.Count);
-        foreach (var input in def.Input)
-        {
-            if (!input.StartsWith('^'))
-            {
-                inputs.Add(Resolve(scope, input));
-            }
-        }
-
-        scope.InProgress.Remove(def.Name);
-        node.SetInputs(inputs);
         return node;
+    }
+
+    /// <summary>Resolves the data inputs of every node created so far, and of the nodes they lead to.</summary>
+    private TensorRef ResolveAll(TensorRef result)
+    {
+        while (_pending.Count > 0)
+        {
+            var (scope, def, node) = _pending.Pop();
+            var inputs = new List<TensorRef>(def.Input.Count);
+            foreach (var input in def.Input)
+            {
+                if (!input.StartsWith('^'))
+                {
+                    inputs.Add(Resolve(scope, input));
+                }
+            }
+
+            node.SetInputs(inputs);
+        }
+
+        return result;
     }
 
     private TensorRef Argument(Scope scope, string argName)
@@ -298,7 +307,6 @@ public sealed class GraphFlattener
         public Scope? Caller { get; } = caller;
         public NodeDef? CallNode { get; } = callNode;
         public Dictionary<string, TfNode> Built { get; } = new(StringComparer.Ordinal);
-        public HashSet<string> InProgress { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, Scope> Calls { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, TensorRef> Args { get; } = new(StringComparer.Ordinal);
     }

@@ -1,5 +1,4 @@
 using Grid.Engines.TensorFlow.Conversion.OnnxModel;
-using Tensorflow;
 
 namespace Grid.Engines.TensorFlow.Conversion.Ops;
 

@@ -1,6 +1,5 @@
 using Grid.Engines.TensorFlow.Conversion.OnnxModel;
 using Onnx;
-using Tensorflow;
 
 namespace Grid.Engines.TensorFlow.Conversion.Ops;
 

@@ -16,8 +16,9 @@ namespace Grid.Engines.TensorFlow.Conversion.Ops;
 /// <item>The condition function is converted twice: on the initial values (the Loop's initial
 /// condition) and inside the body on the body's results (the Loop's next condition).</item>
 /// <item>Loop variables the body passes through unchanged (weights, the input list, the step
-/// count) are not carried: the body reads them from the outer graph (a constant is re-emitted
-/// in the body, so a folded variable stays a constant there). The others are Loop-carried.</item>
+/// count) are not carried: the body reads them from the outer graph (a constant, e.g. a folded
+/// variable, stays known as a constant to the body's converters and is stored once, in the outer
+/// graph). The others are Loop-carried.</item>
 /// <item>TensorList loop variables are ONNX sequences (<see cref="TensorListOps"/>).</item>
 /// <item>The trip count is unbounded: TensorFlow's loop stops only through its condition.</item>
 /// </list>
@@ -64,7 +65,7 @@ internal static class LoopOps
             ConvertedTensor feed;
             if (invariant[i])
             {
-                feed = input.Constant is { } constant ? ConvertedTensor.Const(constant) : input;
+                feed = Subgraphs.OuterValue(outer, input);
             }
             else
             {
@@ -74,7 +75,7 @@ internal static class LoopOps
                 }
 
                 var rank = shapes is not null && i < shapes.Count && !shapes[i].UnknownRank ? shapes[i].Dim.Count : input.Rank;
-                var name = builder.AddUniqueInput($"{node.Name}_var{i}", ValueType(input));
+                var name = builder.AddUniqueInput($"{node.Name}_var{i}", Subgraphs.ValueType(input));
                 feed = input.IsSequence
                     ? ConvertedTensor.Sequence(name, input.DType, input.Dims)
                     : ConvertedTensor.Value(name, input.DType, StaticShapes.OfRank(input.IsSequence ? null : rank));
@@ -99,7 +100,7 @@ internal static class LoopOps
 
             var name = builder.UniqueName($"{node.Name}_var{i}_out");
             builder.AddNodeWithOutputs("Identity", [context.Name(results[i])], [name]);
-            builder.AddOutput(name, ValueType(results[i]));
+            builder.AddOutput(name, Subgraphs.ValueType(results[i]));
         }
 
         if (carried.Count == 0)
@@ -156,11 +157,5 @@ internal static class LoopOps
         }
 
         return tensor.Node;
-    }
-
-    private static TypeProto ValueType(ConvertedTensor value)
-    {
-        var element = OnnxGraphBuilder.TensorType(TfDataTypes.ToOnnx(value.DType), null, "");
-        return value.IsSequence ? new TypeProto { SequenceType = new TypeProto.Types.Sequence { ElemType = element } } : element;
     }
 }

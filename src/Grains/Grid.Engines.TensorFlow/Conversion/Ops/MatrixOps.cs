@@ -18,8 +18,11 @@ internal static class MatrixOps
         table["Einsum"] = op =>
         {
             var equation = op.Node.String("equation");
+            var arrow = equation.IndexOf("->", StringComparison.Ordinal);
+            var output = arrow < 0 ? null : equation[(arrow + 2)..].Trim();
+            var dims = output is null || output.Contains('.') ? null : StaticShapes.OfRank(output.Count(char.IsLetter));
             return OpContext.One(op.Add("Einsum", op.Inputs.Select(op.Graph.Name), OnnxAttributes.String("equation", equation)),
-                op.Input(0).DType, null);
+                op.Input(0).DType, dims);
         };
     }
 

@@ -31,6 +31,7 @@ internal static class OpRegistry
         ReductionOps.Register(table);
         ImageOps.Register(table);
         LoopOps.Register(table);
+        ConditionalOps.Register(table);
         TensorListOps.Register(table);
         TableOps.Register(table);
         return table;

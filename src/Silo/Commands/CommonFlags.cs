@@ -14,7 +14,9 @@ internal sealed class GatewayFlags
     private readonly Option<int> _maxMessage = new("--max_message_bytes") { Description = "Largest gRPC message and REST body, in bytes (default 64 MiB).", DefaultValueFactory = _ => Gateway.Configuration.GatewayOptions.DefaultMaxMessageBytes };
     private readonly Option<string?> _adminToken = new("--admin_token") { Description = "Require 'Authorization: Bearer <token>' on the admin API (/v1/grid/...). Also read from GRID_ADMIN_TOKEN." };
 
-    public IEnumerable<Option> All => [_port, _restPort, _host, _maxMessage, _adminToken];
+    private readonly Option<bool> _methodNameCheck = new("--enable_signature_method_name_check") { Description = "Classify and Regress refuse signatures whose method_name is not theirs (TF Serving's flag; off by default, as there, because native TF2 SavedModels mark every signature predict)." };
+
+    public IEnumerable<Option> All => [_port, _restPort, _host, _maxMessage, _adminToken, _methodNameCheck];
 
     public void Read(ParseResult result, ServeOptions o)
     {
@@ -23,6 +25,7 @@ internal sealed class GatewayFlags
         o.Host = result.GetValue(_host)!;
         o.MaxMessageBytes = result.GetValue(_maxMessage);
         o.AdminToken = result.GetValue(_adminToken) ?? Environment.GetEnvironmentVariable("GRID_ADMIN_TOKEN");
+        o.EnableSignatureMethodNameCheck = result.GetValue(_methodNameCheck);
     }
 }
 

@@ -116,6 +116,9 @@ public sealed class ServeOptions
     /// <summary><c>--cudnn_conv_algo_search</c>: EXHAUSTIVE (default), HEURISTIC or DEFAULT, for ONNX Runtime on a GPU.</summary>
     public string CudnnConvAlgoSearch { get; set; } = "EXHAUSTIVE";
 
+    /// <summary><c>--enable_signature_method_name_check</c>: see <see cref="GatewayOptions.EnableSignatureMethodNameCheck"/>.</summary>
+    public bool EnableSignatureMethodNameCheck { get; set; }
+
     /// <summary><c>--admin_token</c>: the bearer token the admin API requires; null leaves it open.</summary>
     public string? AdminToken { get; set; }
 

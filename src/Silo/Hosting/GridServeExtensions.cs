@@ -149,6 +149,7 @@ public static partial class GridServeExtensions
         {
             g.MaxMessageBytes = options.MaxMessageBytes;
             g.AdminToken = options.AdminToken;
+            g.EnableSignatureMethodNameCheck = options.EnableSignatureMethodNameCheck;
         });
         return builder;
     }

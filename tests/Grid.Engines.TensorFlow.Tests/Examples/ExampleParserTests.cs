@@ -268,6 +268,21 @@ public sealed class ExampleParserTests
     }
 
     [Fact]
+    public void Parse_ScalarSerialized_OutputsHaveNoBatchDimension()
+    {
+        var spec = ExampleSpec.Create([new DenseFeature("x", TensorDType.Float, [1])], [new SparseFeature("ids", TensorDType.Int64)]);
+        var serialized = TensorData.FromStrings([], [Example(("x", Floats(4f)), ("ids", Ints(7, 8)))]);
+
+        var result = ExampleParser.Parse(spec, serialized);
+
+        Assert.Equal([1L], result.Dense[0].Shape);
+        Assert.Equal([4f], result.Dense[0].AsSpan<float>().ToArray());
+        Assert.Equal([2L, 1L], result.Sparse[0].Indices.Shape);
+        Assert.Equal([0L, 1L], result.Sparse[0].Indices.AsSpan<long>().ToArray());
+        Assert.Equal([2L], result.Sparse[0].DenseShape.AsSpan<long>().ToArray());
+    }
+
+    [Fact]
     public void Create_DefaultOfWrongShape_IsRefused()
     {
         var error = Assert.Throws<ServingException>(() => ExampleSpec.Create([new DenseFeature("x", TensorDType.Float, [2], FloatTensor([1], 0f))]));

@@ -33,8 +33,10 @@ public static class ExampleParser
 
     /// <summary>
     /// Parses the DT_STRING tensor a ParseExample node is fed: shape [batch] of serialized
-    /// examples. <paramref name="names"/> (the node's <c>names</c> input) labels examples in
-    /// errors; empty means <c>&lt;unknown&gt;</c>.
+    /// examples, or (as ParseExampleV2 allows) a scalar holding one example, whose outputs then
+    /// have no batch dimension (dense values of the feature's shape, sparse indices [n, 1] and
+    /// dense shape [1]). <paramref name="names"/> (the node's <c>names</c> input) labels
+    /// examples in errors; empty means <c>&lt;unknown&gt;</c>.
     /// </summary>
     public static ParsedExamples Parse(ExampleSpec spec, TensorData serialized, IReadOnlyList<string>? names = null)
     {
@@ -42,12 +44,29 @@ public static class ExampleParser
         {
             throw ServingException.InvalidArgument($"Expected serialized to be a string tensor, got {serialized.DType.TfName()}");
         }
-        if (serialized.Shape.Length != 1)
+        if (serialized.Shape.Length > 1)
         {
             throw ServingException.InvalidArgument($"Expected serialized to be a vector, got shape: {ExampleSpec.FormatShape(serialized.Shape)}");
         }
-        return Parse(spec, serialized.ReadStrings(), names);
+        var parsed = Parse(spec, serialized.ReadStrings(), names);
+        return serialized.Shape.Length == 1 ? parsed : WithoutBatchDimension(parsed);
     }
+
+    private static ParsedExamples WithoutBatchDimension(ParsedExamples parsed) => new(
+        [.. parsed.Dense.Select(t => t with { Shape = t.Shape[1..] })],
+        [.. parsed.Sparse.Select(s =>
+        {
+            var pairs = s.Indices.AsSpan<long>();
+            var positions = new long[pairs.Length / 2];
+            for (var i = 0; i < positions.Length; i++)
+            {
+                positions[i] = pairs[2 * i + 1];
+            }
+            return new SparseTensorData(
+                TensorData.FromSpan<long>(TensorDType.Int64, [positions.Length, 1], positions),
+                s.Values,
+                TensorData.FromSpan<long>(TensorDType.Int64, [1], [s.DenseShape.AsSpan<long>()[1]]));
+        })]);
 
     /// <summary>Parses a batch of serialized examples: each dense output is [batch, …shape].</summary>
     public static ParsedExamples Parse(ExampleSpec spec, IReadOnlyList<ReadOnlyMemory<byte>> serialized, IReadOnlyList<string>? names = null)

@@ -8,7 +8,7 @@ public sealed class EngineOptionsTests
 {
     private static BenchSettings Settings(IReadOnlyList<string> configs, IReadOnlyList<string> engines, IReadOnlyList<string> devices, string? libtorch = null) => new()
     {
-        Models = BenchModel.All,
+        Models = BenchModel.Defaults,
         Configs = configs,
         Protocols = [BenchProtocols.Grpc],
         Concurrency = [1, 64],

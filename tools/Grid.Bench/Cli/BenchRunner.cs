@@ -38,13 +38,14 @@ public static class BenchRunner
             {
                 if (!repositories.TryGetValue(variant, out var path))
                 {
-                    path = BenchRepository.Build(settings.Models, settings.Examples, Path.Combine(work.FullName, BenchRepository.DirectoryName(variant)), variant);
+                    path = BenchRepository.Build(settings.Models, settings.Examples, settings.SavedModels, Path.Combine(work.FullName, BenchRepository.DirectoryName(variant)), variant);
                     repositories[variant] = path;
                 }
                 return path;
             }
 
-            var repository = RepositoryFor(EngineVariant.OnnxCpu);
+            // Raw ONNX Runtime and the minimal server run plain ONNX: an imported model's converted graph.
+            var repository = BenchRepository.Converted(settings.Models, RepositoryFor(EngineVariant.OnnxCpu), Path.Combine(work.FullName, "models-converted"));
             if (settings.OnnxDevices.Contains(BenchDevices.Cpu))
             {
                 foreach (var model in settings.Models)
@@ -135,7 +136,7 @@ public static class BenchRunner
                     }
                     try
                     {
-                        await RunServerConfigAsync(config, variant, settings, RepositoryFor(variant ?? EngineVariant.OnnxCpu), work.FullName, report, progress, cancellationToken);
+                        await RunServerConfigAsync(config, variant, settings, config == BenchConfigs.Minimal ? repository : RepositoryFor(variant ?? EngineVariant.OnnxCpu), work.FullName, report, progress, cancellationToken);
                     }
                     catch (ServerStartException e)
                     {

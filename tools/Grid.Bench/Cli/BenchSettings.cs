@@ -49,6 +49,9 @@ public sealed record BenchSettings
     public IReadOnlyList<string> GridArgs { get; init; } = [];
     public required string OutputDirectory { get; init; }
     public required string Examples { get; init; }
+
+    /// <summary>Where imported models (<see cref="BenchModel.SavedModel"/>) are copied from.</summary>
+    public string SavedModels { get; init; } = Locations.DefaultSavedModels();
     public required string GridDll { get; init; }
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
 

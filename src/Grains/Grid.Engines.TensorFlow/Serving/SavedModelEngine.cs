@@ -58,10 +58,7 @@ public sealed class SavedModelEngine(OnnxModelEngine onnx, SavedModelOptions opt
         {
             foreach (var (key, signature, conversion) in conversions)
             {
-                var served = Describe(key, signature, conversion);
-                sessions.Add(onnx.LoadSignature(conversion.Model, device, served,
-                    conversion.Inputs.ToDictionary(t => t.Key, t => t.OnnxName), conversion.Outputs.ToDictionary(t => t.Key, t => t.OnnxName),
-                    $"{versionDirectory} signature '{key}'"));
+                sessions.Add(LoadSignature(onnx, device, key, signature, conversion, $"{versionDirectory} signature '{key}'"));
             }
             // TensorFlow's own signatures (the init op) are shown in metadata, as TF Serving shows
             // the whole SignatureDef map, and never run.
@@ -74,6 +71,38 @@ public sealed class SavedModelEngine(OnnxModelEngine onnx, SavedModelOptions opt
             sessions.ForEach(s => s.Dispose());
             throw;
         }
+    }
+
+    /// <summary>
+    /// One converted signature as a session: the ONNX model on <paramref name="device"/>, behind
+    /// the host's stages (ParseExample, image decoding) when the conversion has any; the client sees the signature as declared.
+    /// </summary>
+    internal static IModelSession LoadSignature(OnnxModelEngine onnx, ExecutionDevice device, string key, SignatureDef signature, OnnxConversion conversion, string source)
+    {
+        var served = Describe(key, signature, conversion);
+        var outputNames = conversion.Outputs.ToDictionary(t => t.Key, t => t.OnnxName);
+        if (conversion.Stages.Count == 0)
+        {
+            return onnx.LoadSignature(conversion.Model, device, served, conversion.Inputs.ToDictionary(t => t.Key, t => t.OnnxName), outputNames, source);
+        }
+
+        // The ONNX model's own signature: the inputs it takes directly, then the parsed tensors
+        // under their ONNX names.
+        var direct = conversion.Inputs.Where(t => !t.HostOnly).ToList();
+        var parsed = conversion.Stages.SelectMany(s => s.OnnxInputs).ToList();
+        var modelSignature = served with
+        {
+            Inputs = [.. served.Inputs.Where(i => direct.Any(d => d.Key == i.Alias)),
+                .. parsed.Select(p => new TensorSpec(p.OnnxName, p.OnnxName, ToDType(p.DType, key, p.OnnxName), [.. p.Dims]))],
+        };
+        var inputNames = direct.ToDictionary(t => t.Key, t => t.OnnxName);
+        foreach (var p in parsed)
+        {
+            inputNames[p.OnnxName] = p.OnnxName;
+        }
+
+        var model = onnx.LoadSignature(conversion.Model, device, modelSignature, inputNames, outputNames, source);
+        return new HostStageSession(model, modelSignature, served, conversion.Stages);
     }
 
     /// <summary>Imports every servable signature; throws one error for all that fail.</summary>

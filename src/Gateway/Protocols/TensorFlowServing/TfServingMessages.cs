@@ -18,6 +18,29 @@ public static class TfServingMessages
     /// <summary>Protobuf JSON as TF Serving's REST API prints it: proto field names, defaults included.</summary>
     public static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithPreserveProtoFieldNames(true));
 
+    /// <summary>
+    /// A SignatureDefMap as TF Serving's REST metadata prints it: every field, empty ones
+    /// included, except the empty <c>defaults</c> of a signature without a method name
+    /// (TensorFlow's <c>__saved_model_init_op</c>), which TF Serving's printer leaves out (its
+    /// recorded TF2 metadata response shows this).
+    /// </summary>
+    public static string SignatureDefMapJson(Tensorflow.Serving.SignatureDefMap map)
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(Json.Format(map))!;
+        if (json["signature_def"] is System.Text.Json.Nodes.JsonObject signatures)
+        {
+            foreach (var (_, signature) in signatures)
+            {
+                if (signature is System.Text.Json.Nodes.JsonObject s && s["method_name"]?.GetValue<string>() == ""
+                    && s["defaults"] is System.Text.Json.Nodes.JsonObject { Count: 0 })
+                {
+                    s.Remove("defaults");
+                }
+            }
+        }
+        return json.ToJsonString();
+    }
+
     public static GetModelStatusResponse StatusResponse(ModelStatus status, long? version)
     {
         var response = new GetModelStatusResponse();

@@ -83,7 +83,7 @@ public static partial class TfServingRestEndpoints
                 w.WritePropertyName("metadata");
                 w.WriteStartObject();
                 w.WritePropertyName(TfServingMessages.SignatureDefField);
-                w.WriteRawValue(TfServingMessages.Json.Format(metadata.Metadata[TfServingMessages.SignatureDefField].Unpack<Tensorflow.Serving.SignatureDefMap>()));
+                w.WriteRawValue(TfServingMessages.SignatureDefMapJson(metadata.Metadata[TfServingMessages.SignatureDefField].Unpack<Tensorflow.Serving.SignatureDefMap>()));
                 w.WriteEndObject();
                 w.WriteEndObject();
             });

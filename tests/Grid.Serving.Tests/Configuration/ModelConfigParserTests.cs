@@ -100,6 +100,18 @@ public class ModelConfigParserTests
     }
 
     [Theory]
+    [InlineData("platform: \"tensorflow_savedmodel\"")]
+    [InlineData("backend: \"tensorflow\"")]
+    public void Parse_TensorFlowPlatformOrBackend_IsTheSavedModelPlatform(string text)
+    {
+        // Act
+        var config = ModelConfigParser.Parse(text);
+
+        // Assert
+        Assert.Equal("tensorflow_savedmodel", config.Platform);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("  \n\t\n")]
     [InlineData("# nothing here\n# still nothing\n")]
@@ -126,8 +138,8 @@ public class ModelConfigParserTests
     [InlineData("instance_group { count: 1 count: 2 }", "line 1: Non-repeated field \"{0}\" in instance_group is specified multiple times.", "count")]
     [InlineData("instance_group { count: 1 }\ninstance_group { count: 2 }\n", "line 2: " + OneGroup, "")]
     [InlineData("instance_group [ { count: 1 }, { count: 2 } ]", "line 1: " + OneGroup, "")]
-    [InlineData("platform: \"tensorflow_savedmodel\"", "line 1: platform \"{0}\" is not supported; supported: onnxruntime_onnx, pytorch_libtorch", "tensorflow_savedmodel")]
-    [InlineData("backend: \"tensorrt\"", "line 1: backend \"{0}\" is not supported; supported: onnxruntime, pytorch", "tensorrt")]
+    [InlineData("platform: \"tensorrt_plan\"", "line 1: platform \"{0}\" is not supported; supported: onnxruntime_onnx, pytorch_libtorch, tensorflow_savedmodel", "tensorrt_plan")]
+    [InlineData("backend: \"tensorrt\"", "line 1: backend \"{0}\" is not supported; supported: onnxruntime, pytorch, tensorflow", "tensorrt")]
     [InlineData("name: \"a\"\n\nname: \"b\"\n", "line 3: Non-repeated field \"{0}\" is specified multiple times.", "name")]
     public void Parse_BadConfig_ThrowsFormatExceptionWithTheLine(string text, string expectedFormat, string subject)
     {
@@ -142,8 +154,8 @@ public class ModelConfigParserTests
     [InlineData("instance_group [\n  {\n    count: 0\n  }\n]\n", "line 3: instance_group.count must be between 1 and 64, got 0")]
     [InlineData("instance_group [\n  {\n    count: 65\n    kind: KIND_GPU\n  }\n]\n", "line 3: instance_group.count must be between 1 and 64, got 65")]
     [InlineData("instance_group {\n  kind: KIND_TPU\n}\n", "line 2: instance_group.kind must be KIND_GPU, KIND_CPU or KIND_AUTO, got KIND_TPU")]
-    [InlineData("name: \"m\"\nplatform: \"tensorflow_savedmodel\"\ninstance_group { count: 1 }\n", "line 2: platform \"tensorflow_savedmodel\" is not supported; supported: onnxruntime_onnx, pytorch_libtorch")]
-    [InlineData("backend: \"tensorrt\"\nname: \"m\"\n", "line 1: backend \"tensorrt\" is not supported; supported: onnxruntime, pytorch")]
+    [InlineData("name: \"m\"\nplatform: \"tensorrt_plan\"\ninstance_group { count: 1 }\n", "line 2: platform \"tensorrt_plan\" is not supported; supported: onnxruntime_onnx, pytorch_libtorch, tensorflow_savedmodel")]
+    [InlineData("backend: \"tensorrt\"\nname: \"m\"\n", "line 1: backend \"tensorrt\" is not supported; supported: onnxruntime, pytorch, tensorflow")]
     public void Parse_BadValueFollowedByMoreLines_ReportsTheLineOfTheValue(string text, string expected)
     {
         // Act

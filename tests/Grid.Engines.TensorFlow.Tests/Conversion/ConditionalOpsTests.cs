@@ -60,4 +60,38 @@ public sealed class ConditionalOpsTests
         var error = Assert.Throws<Grid.Serving.ServingException>(() => g.Convert());
         Assert.Equal("unsupported TensorFlow ops: MysteryNeg (node cond/else_branch/n)", error.Message);
     }
+
+    /// <summary>TF1 tf.cond on Keras' learning phase: training → x·100, inference → −x.</summary>
+    private static TestGraph LearningPhaseCond(bool feedPhase)
+    {
+        var g = new TestGraph();
+        g.Input("x", DataType.DtFloat, [-1]);
+        g.Node("Const", "phase_default", [], ("dtype", Type(DataType.DtBool)), ("value", Tensor(DataType.DtBool, [], [0])));
+        g.Node("PlaceholderWithDefault", "keras_learning_phase", ["phase_default"], ("dtype", Type(DataType.DtBool)), ("shape", Shape([])));
+        if (feedPhase)
+        {
+            g.Signature.Inputs["phase"] = Info("keras_learning_phase:0", DataType.DtBool, []);
+        }
+
+        g.Node("Identity", "cond/pred_id", ["keras_learning_phase"]);
+        g.Node("Switch", "cond/Switch", ["x", "cond/pred_id"]);
+        g.Node("Const", "cond/hundred", ["^cond/Switch"], ("dtype", Type(DataType.DtFloat)), ("value", Tensor(DataType.DtFloat, [], BitConverter.GetBytes(100f))));
+        g.Node("Mul", "cond/training", ["cond/Switch:1", "cond/hundred"]);
+        g.Node("Neg", "cond/inference", ["cond/Switch:0"]);
+        g.Node("Merge", "cond/Merge", ["cond/training", "cond/inference"]);
+        g.Output("y", "cond/Merge:0");
+        return g;
+    }
+
+    [Fact]
+    public void SwitchMerge_LearningPhaseDefault_TakesTheInferenceBranch()
+        => Assert.Equal(new float[] { -1, 2 }, OnnxRun.Single<float>(LearningPhaseCond(feedPhase: false).Convert(), OnnxRun.Input("x", new float[] { 1, -2 }, 2)).Values);
+
+    [Fact]
+    public void SwitchMerge_RuntimePredicate_IsUnimplemented()
+    {
+        var error = Assert.Throws<Grid.Serving.ServingException>(() => LearningPhaseCond(feedPhase: true).Convert());
+        Assert.Equal(Grid.Serving.ServingStatusCode.Unimplemented, error.Code);
+        Assert.Contains("Switch on a predicate computed at run time", error.Message);
+    }
 }

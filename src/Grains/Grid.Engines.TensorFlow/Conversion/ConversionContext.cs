@@ -14,6 +14,7 @@ internal sealed class ConversionContext
 {
     private readonly Dictionary<TfNode, IReadOnlyList<ConvertedTensor>> _converted = new();
     private readonly Dictionary<string, string> _int64Constants = new(StringComparer.Ordinal);
+    private readonly HashSet<TfNode> _dead = [];
     private readonly Dictionary<HostTensor, ConvertedTensor> _variableReads = new(ReferenceEqualityComparer.Instance);
 
     public ConversionContext(OnnxGraphBuilder builder, GraphFlattener flattener, IVariableSource variables, TableInitializers? tables = null)
@@ -37,11 +38,23 @@ internal sealed class ConversionContext
     /// <summary>Records what a node produced (feeds are recorded by the signature converter).</summary>
     public void SetConverted(TfNode node, IReadOnlyList<ConvertedTensor> outputs) => _converted[node] = outputs;
 
+    /// <summary>Records that a node lies on a TF1 cond branch not taken: every output is <see cref="ConvertedTensor.Dead"/>.</summary>
+    public void SetDead(TfNode node)
+    {
+        _dead.Add(node);
+        _converted[node] = [];
+    }
+
     public bool IsConverted(TfNode node) => _converted.ContainsKey(node);
 
     /// <summary>The converted tensor <paramref name="tensor"/>; its node must have been converted.</summary>
     public ConvertedTensor Get(TensorRef tensor)
     {
+        if (_dead.Contains(tensor.Node))
+        {
+            return ConvertedTensor.Dead;
+        }
+
         var outputs = _converted[tensor.Node];
         if (tensor.Index >= outputs.Count)
         {
@@ -60,6 +73,11 @@ internal sealed class ConversionContext
         if (tensor.OnnxName is not null)
         {
             return tensor.OnnxName;
+        }
+
+        if (tensor.IsDead)
+        {
+            throw ServingException.InvalidArgument("a tensor of a TF1 cond branch that is never taken is used outside a Merge");
         }
 
         if (tensor.Constant is { } constant)

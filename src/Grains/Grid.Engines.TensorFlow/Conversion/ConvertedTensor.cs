@@ -39,6 +39,15 @@ public sealed class ConvertedTensor
     /// <summary>True for an ONNX sequence standing for a TensorFlow TensorList.</summary>
     public bool IsSequence { get; private init; }
 
+    /// <summary>
+    /// True for the "dead" tensor of a TF1 cond branch not taken (a Switch output whose predicate
+    /// is known at conversion time); only a Merge may consume it.
+    /// </summary>
+    public bool IsDead { get; private init; }
+
+    /// <summary>The dead tensor (see <see cref="IsDead"/>).</summary>
+    public static ConvertedTensor Dead { get; } = new(DataType.DtInvalid, null) { IsDead = true };
+
     /// <summary>The ONNX value name; null until a constant is first materialized.</summary>
     internal string? OnnxName { get; set; }
 

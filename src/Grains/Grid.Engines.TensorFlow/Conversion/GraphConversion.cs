@@ -84,6 +84,13 @@ internal static class GraphConversion
             }
 
             var inputs = node.Inputs.Select(context.Get).ToArray();
+            if (node.Op != "Merge" && inputs.Any(i => i.IsDead))
+            {
+                // TF1 control flow: a node fed by an untaken branch is dead too.
+                context.SetDead(node);
+                continue;
+            }
+
             IReadOnlyList<ConvertedTensor> outputs;
             try
             {

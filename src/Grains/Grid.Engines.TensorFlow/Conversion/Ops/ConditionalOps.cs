@@ -6,11 +6,17 @@ using Tensorflow;
 namespace Grid.Engines.TensorFlow.Conversion.Ops;
 
 /// <summary>
-/// TF2 conditionals (<c>If</c>, <c>StatelessIf</c>: a condition, inputs, and then/else functions
-/// of those inputs). A condition known at conversion time inlines the chosen branch; otherwise
-/// both branches become the subgraphs of an ONNX <c>If</c>, reading the inputs from the outer
-/// graph. A numeric condition counts as true when non-zero, as TensorFlow's scalar rule says; a
-/// non-scalar condition is left to ONNX Runtime, which rejects it at run time.
+/// Conditionals.
+/// <list type="bullet">
+/// <item>TF2 <c>If</c>/<c>StatelessIf</c> (a condition, inputs, then/else functions of those inputs):
+/// a condition known at conversion time inlines the chosen branch; otherwise both branches become
+/// the subgraphs of an ONNX <c>If</c>, reading the inputs from the outer graph. A numeric condition
+/// counts as true when non-zero, as TensorFlow's scalar rule says; a non-scalar condition is left
+/// to ONNX Runtime, which rejects it at run time.</item>
+/// <item>TF1 <c>Switch</c>/<c>Merge</c> (tf.cond, e.g. on Keras' learning phase) only with a
+/// predicate known at conversion time: the untaken Switch output is dead, nodes fed by it are dead,
+/// and Merge forwards its one live input. A predicate computed at run time is unsupported.</item>
+/// </list>
 /// </summary>
 internal static class ConditionalOps
 {
@@ -18,6 +24,27 @@ internal static class ConditionalOps
     {
         table["If"] = If;
         table["StatelessIf"] = If;
+        table["Switch"] = Switch;
+        table["Merge"] = Merge;
+    }
+
+    private static IReadOnlyList<ConvertedTensor> Switch(OpContext op)
+    {
+        var predicate = op.Input(1).Constant
+            ?? throw op.Unsupported("Switch on a predicate computed at run time (TF1 control flow)");
+        var taken = predicate.ToInt64Array().Single() != 0;
+        return taken ? [ConvertedTensor.Dead, op.Input(0)] : [op.Input(0), ConvertedTensor.Dead];
+    }
+
+    private static IReadOnlyList<ConvertedTensor> Merge(OpContext op)
+    {
+        var live = op.Inputs.Select((input, index) => (input, index)).Where(p => !p.input.IsDead).ToArray();
+        return live.Length switch
+        {
+            0 => [ConvertedTensor.Dead, ConvertedTensor.Dead],
+            1 => [live[0].input, ConvertedTensor.Const(HostTensor.FromInt32([], [live[0].index]))],
+            _ => throw op.Unsupported("Merge of more than one live input (TF1 loops)"),
+        };
     }
 
     private static IReadOnlyList<ConvertedTensor> If(OpContext op)

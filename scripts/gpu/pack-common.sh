@@ -1,4 +1,4 @@
-# Steps shared by scripts/gpu/pack.sh and pack-bench.sh; sourced, not run. Each function
+# Steps of scripts/gpu/pack.sh; sourced, not run. Each function
 # prints its progress on stderr prefixed with $pack_name.
 
 # Copies the checkout to $1 without build outputs, so the host-libtorch flavour's restore and
@@ -33,15 +33,45 @@ gpu_copy_runtime() {
   git -C "$root" rev-parse HEAD > "$1/COMMIT" 2>/dev/null || echo unknown > "$1/COMMIT"
 }
 
-# Packs folder $2 under $1 into $3 (tar.xz) and fails above the device tool's 64 MiB carry limit.
-gpu_compress() {
+# Copies Debian's redis-server and the libraries it links beyond glibc and the C++ runtime
+# (which every host has) to $1, with a wrapper that finds them.
+gpu_copy_redis() {
+  echo "$pack_name: copying redis-server ..." >&2
+  local redis
+  redis=$(readlink -f "$(command -v redis-server)")
+  mkdir -p "$1/lib"
+  cp "$redis" "$1/redis-server.bin"
+  ldd "$redis" | awk '/=> \// { print $3 }' | while read -r lib; do
+    case "$(basename "$lib")" in
+      libc.so.*|libm.so.*|libpthread.so.*|libdl.so.*|librt.so.*|ld-linux*|libstdc++.so.*|libgcc_s.so.*) ;;
+      *) cp -L "$lib" "$1/lib/" ;;
+    esac
+  done
+  cat > "$1/redis-server" <<'WRAP'
+#!/usr/bin/env bash
+here=$(cd "$(dirname "$0")" && pwd)
+LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$here/redis-server.bin" "$@"
+WRAP
+  chmod +x "$1/redis-server"
+}
+
+# Packs folder $2 under $1 as $2.tar.xz, split into parts of $4 MiB in $3 ($2.tar.xz.000, …),
+# and writes $3/$2.manifest: the part count and names, and the whole archive's size and sha256,
+# which scripts/gpu/receive.sh checks after reassembling.
+gpu_split_archive() {
   echo "$pack_name: compressing ..." >&2
-  tar -C "$1" -cf - "$2" | xz -T0 -9 > "$3"
-  local size
-  size=$(stat -c %s "$3")
-  echo "$pack_name: $3 ($((size / 1024 / 1024)) MiB)"
-  if [ "$size" -gt $((64 * 1024 * 1024)) ]; then
-    echo "$pack_name: larger than the device tool's 64 MiB carry limit" >&2
-    exit 1
-  fi
+  local dir=$3 archive=$1/$2.tar.xz
+  tar -C "$1" -cf - "$2" | xz -T0 -6 > "$archive"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  split -b "$4M" -d -a 3 "$archive" "$dir/$2.tar.xz."
+  {
+    echo "archive $2.tar.xz"
+    echo "size $(stat -c %s "$archive")"
+    echo "sha256 $(sha256sum "$archive" | awk '{ print $1 }')"
+    echo "commit $(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
+    (cd "$dir" && ls "$2".tar.xz.* | sed 's/^/part /')
+  } > "$dir/$2.manifest"
+  echo "$pack_name: $(stat -c %s "$archive" | awk '{ printf "%.0f MiB", $1 / 1048576 }') in $(ls "$dir/$2".tar.xz.* | wc -l) parts of at most $4 MiB under $dir"
+  rm -f "$archive"
 }

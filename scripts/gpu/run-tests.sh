@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
-# Runs the GPU suite on a GPU machine from a pack made by scripts/gpu/pack.sh, inside a copy of
-# the repository (the models and test models come from the checkout).
-# Usage: scripts/gpu/run-tests.sh [PACK.tar.xz] [xunit runner args...]
-#   PACK defaults to artifacts/gpu/grid-gpu.tar.xz.
+# Runs the GPU suite on a GPU machine from scripts/gpu/pack.sh's archive, once
+# scripts/gpu/receive.sh has unpacked it, inside a copy of the repository (the models and test
+# models come from the checkout).
+# Usage: scripts/gpu/run-tests.sh [xunit runner args...]
 # Environment:
-#   GRID_LIBTORCH_PATH  the CUDA libtorch lib directory (default: the device tool's machine,
-#                       /opt/torch/.venv/lib/python3.12/site-packages/torch/lib)
-#   OUT                 when set (the device tool sets it), the results and logs are copied there
+#   GRID_GPU_STORE      where receive.sh unpacked the archive (default artifacts/gpu/store in the checkout)
+#   GRID_LIBTORCH_PATH  the CUDA libtorch lib directory (default: the GPU machine's PyTorch install,
+#                       /opt/torch/.venv/lib/python3.12/site-packages/torch/lib); ONNX Runtime's CUDA
+#                       provider takes the CUDA and cuDNN libraries beside it (site-packages/nvidia)
+#   OUT                 when set, the results and logs are copied there
 # The suite skips only on a machine without an NVIDIA GPU; with one, every test must pass.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-pack=${1:-$root/artifacts/gpu/grid-gpu.tar.xz}
-shift || true
+store=${GRID_GPU_STORE:-$root/artifacts/gpu/store}
+base=$store/grid-gpu
+[ -x "$base/tests/Grid.Gpu.Tests" ] || { echo "run-tests: nothing unpacked at $base; carry every part of scripts/gpu/pack.sh and run scripts/gpu/receive.sh first" >&2; exit 1; }
 dest=$root/artifacts/gpu
 mkdir -p "$dest"
-rm -rf "$dest/grid-gpu"
-xz -dc "$pack" | tar -xf - -C "$dest"
-base=$dest/grid-gpu
 export DOTNET_ROOT=$base/dotnet
 export PATH=$base/dotnet:$base/redis:$PATH
 export GRID_DLL=$base/grid/grid.dll
@@ -48,6 +48,7 @@ SHIM
   export PATH=$base/shim:$PATH
 fi
 echo "GPU suite from commit $(cat "$base/COMMIT"); libtorch: $GRID_LIBTORCH_PATH"
+cd "$root"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 status=0
 "$base/tests/Grid.Gpu.Tests" -reporter verbose -xml "$dest/gpu-tests.xml" "$@" 2>&1 | tee "$dest/gpu-tests.log" || status=$?

@@ -7,13 +7,14 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        var root = new RootCommand("Grid: an Orleans-based grid that serves ONNX models through TensorFlow Serving's REST and gRPC APIs.")
+        var root = new RootCommand("Grid: an Orleans-based grid that serves ONNX, TorchScript and TensorFlow SavedModel models through TensorFlow Serving's REST and gRPC APIs.")
         {
             ServeCommand.Create(),
             SiloCommand.Create(),
             GatewayCommand.Create(),
             PredictCommand.Create(),
             LatencyCommand.Create(),
+            ConvertCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -237,11 +237,12 @@ public sealed class RestApiTests(SharedGridFixture fixture)
     }
 
     [Fact]
-    public async Task Predict_ClassifyMethod_Returns501()
+    public async Task Classify_OnnxPredictSignature_Returns400NoClassificationInputs()
     {
         var (status, body) = await PostAsync("/v1/models/half_plus_two:classify", """{"examples": [{"x": 1.0}]}""");
 
-        Assert.Equal(HttpStatusCode.NotImplemented, status);
-        Assert.Contains("classify", Error(body));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.StartsWith("No classification inputs found in SignatureDef: ", Error(body));
+        await AssertStillServingAsync();
     }
 }

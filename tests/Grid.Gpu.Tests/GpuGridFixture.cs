@@ -4,15 +4,18 @@ using Grid.Testing;
 namespace Grid.Gpu.Tests;
 
 /// <summary>
-/// One <c>grid serve</c> on the GPU for the serving tests, with batching on: the ONNX models on
-/// the CPU (KIND_CPU) and their TorchScript twins on the GPU (KIND_GPU), plus the allocation
-/// probe. Started lazily by the first test that has a GPU, so machines without one never start
-/// it.
+/// One <c>grid serve</c> on the GPU for the serving tests, with batching on: the reference
+/// models on the CPU (KIND_CPU), the models under test on the GPU (KIND_GPU), plus an
+/// allocation probe on the GPU named <c>alloc</c>. Started lazily by the first test that has a
+/// GPU, so machines without one never start it.
 /// </summary>
-public sealed class GpuGridFixture : IAsyncLifetime
+public abstract class GpuGridFixtureBase : IAsyncLifetime
 {
     private readonly TempDirectory _repository = new();
     private GridProcess? _grid;
+
+    /// <summary>(served name, example or test model directory, kind) of every model to serve.</summary>
+    protected abstract IEnumerable<(string Name, string Source, string Kind)> Models { get; }
 
     public async Task<GridProcess> GridAsync()
     {
@@ -21,24 +24,22 @@ public sealed class GpuGridFixture : IAsyncLifetime
             return _grid;
         }
         var gpu = GpuEnvironment.RequireGpu();
-        AddExample("fashion", "KIND_CPU");
-        AddExample("convnet", "KIND_CPU");
-        AddExample("fashion_torch", "KIND_GPU");
-        AddExample("convnet_torch", "KIND_GPU");
-        TempDirectory.CopyDirectory(RepoPaths.TestModel("alloc_torch"), _repository.Combine("alloc", "1"));
-        File.WriteAllText(_repository.Combine("alloc", "config.pbtxt"), "instance_group [ { count: 1 kind: KIND_GPU } ]\n");
+        foreach (var (name, source, kind) in Models)
+        {
+            TempDirectory.CopyDirectory(source, _repository.Combine(name));
+            File.WriteAllText(_repository.Combine(name, "config.pbtxt"), $"instance_group [ {{ count: 1 kind: {kind} }} ]\n");
+        }
         var batching = _repository.Combine("batching.pbtxt");
         File.WriteAllText(batching, "max_batch_size { value: 256 }\nbatch_timeout_micros { value: 1000 }\nmax_enqueued_batches { value: 1000 }\nnum_batch_threads { value: 1 }\n");
         _grid = GridProcess.Start(["--model_repository", _repository.Path, .. gpu, "--enable_batching", "--batching_parameters_file", batching]);
-        await _grid.WaitForAvailableAsync("fashion", "convnet", "fashion_torch", "convnet_torch", "alloc");
+        await _grid.WaitForAvailableAsync([.. Models.Select(m => m.Name)]);
         return _grid;
     }
 
-    private void AddExample(string name, string kind)
-    {
-        TempDirectory.CopyDirectory(Path.Combine(RepoPaths.ExampleModels, name), _repository.Combine(name));
-        File.WriteAllText(_repository.Combine(name, "config.pbtxt"), $"instance_group [ {{ count: 1 kind: {kind} }} ]\n");
-    }
+    protected static string Example(string name) => Path.Combine(RepoPaths.ExampleModels, name);
+
+    /// <summary>A test model's base directory (its version folders inside).</summary>
+    protected static string TestModel(string name) => Path.Combine(RepoPaths.TestModels, name);
 
     public static async Task<JsonElement> GetJsonAsync(GridProcess grid, string path)
     {
@@ -56,5 +57,32 @@ public sealed class GpuGridFixture : IAsyncLifetime
             await _grid.DisposeAsync();
         }
         _repository.Dispose();
+        GC.SuppressFinalize(this);
     }
+}
+
+/// <summary>libtorch on the GPU: the TorchScript twins on KIND_GPU, the ONNX models on the CPU as the reference.</summary>
+public sealed class GpuGridFixture : GpuGridFixtureBase
+{
+    protected override IEnumerable<(string Name, string Source, string Kind)> Models =>
+    [
+        ("fashion", Example("fashion"), "KIND_CPU"),
+        ("convnet", Example("convnet"), "KIND_CPU"),
+        ("fashion_torch", Example("fashion_torch"), "KIND_GPU"),
+        ("convnet_torch", Example("convnet_torch"), "KIND_GPU"),
+        ("alloc", TestModel("alloc_torch"), "KIND_GPU"),
+    ];
+}
+
+/// <summary>ONNX Runtime's CUDA provider: the ONNX models on KIND_GPU, copies of them on the CPU as the reference.</summary>
+public sealed class OnnxGpuGridFixture : GpuGridFixtureBase
+{
+    protected override IEnumerable<(string Name, string Source, string Kind)> Models =>
+    [
+        ("fashion_cpu", Example("fashion"), "KIND_CPU"),
+        ("convnet_cpu", Example("convnet"), "KIND_CPU"),
+        ("fashion", Example("fashion"), "KIND_GPU"),
+        ("convnet", Example("convnet"), "KIND_GPU"),
+        ("alloc", TestModel("alloc_onnx"), "KIND_GPU"),
+    ];
 }

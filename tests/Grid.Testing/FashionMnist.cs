@@ -31,7 +31,8 @@ public static class FashionMnist
         return (result, labels[..count]);
     }
 
-    private static byte[] ReadIdx(string path, int magic, out int[] dims)
+    /// <summary>Reads one gzipped IDX file (the MNIST family's format): its dimensions and raw bytes.</summary>
+    public static byte[] ReadIdx(string path, int magic, out int[] dims)
     {
         if (!File.Exists(path))
         {
@@ -53,5 +54,22 @@ public static class FashionMnist
             dims[i] = ReadInt(4 + 4 * i);
         }
         return bytes[(4 + 4 * rank)..];
+    }
+}
+
+/// <summary>
+/// Reads the canonical MNIST test set from <c>../shared/fixtures/datasets/mnist</c> (IDX, gzip),
+/// as raw pixels 0–255 (the models differ in how they scale them).
+/// </summary>
+public static class Mnist
+{
+    public static string Directory => System.IO.Path.GetFullPath(System.IO.Path.Combine(RepoPaths.Root, "..", "shared", "fixtures", "datasets", "mnist"));
+
+    public static (byte[][] Images, byte[] Labels) LoadTest(int count)
+    {
+        var images = FashionMnist.ReadIdx(System.IO.Path.Combine(Directory, "t10k-images-idx3-ubyte.gz"), 2051, out var dims);
+        var labels = FashionMnist.ReadIdx(System.IO.Path.Combine(Directory, "t10k-labels-idx1-ubyte.gz"), 2049, out _);
+        var pixels = dims[1] * dims[2];
+        return ([.. Enumerable.Range(0, count).Select(i => images.AsSpan(i * pixels, pixels).ToArray())], labels[..count]);
     }
 }

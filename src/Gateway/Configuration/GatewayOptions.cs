@@ -42,6 +42,15 @@ public sealed class GatewayOptions
     /// </summary>
     public TimeSpan RetryAttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// <c>--enable_signature_method_name_check</c>, TF Serving's flag of the same name: Classify
+    /// and Regress refuse a signature whose method_name is not theirs (so ONNX and TorchScript
+    /// models, whose signatures are predict, answer with TF Serving's wrong-method error). Off
+    /// by default, as in TF Serving, because native TF2 SavedModels mark every signature
+    /// predict; signatures are then judged by their inputs and outputs alone.
+    /// </summary>
+    public bool EnableSignatureMethodNameCheck { get; set; }
+
     /// <summary><c>--admin_token</c>: when set, the admin API requires <c>Authorization: Bearer</c> with it.</summary>
     public string? AdminToken { get; set; }
 }

@@ -27,6 +27,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton<Experiments.ExperimentRecorder>();
         services.AddSingleton<Experiments.ExperimentRouter>();
         services.AddSingleton<Experiments.ExperimentStatsFlusher>();
+        services.AddSingleton<Protocols.TensorFlowServing.ExampleInferenceService>();
         services.AddHostedService(sp => sp.GetRequiredService<Experiments.ExperimentStatsFlusher>());
         services.AddGrpc();
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<GatewayOptions>>((grpc, gateway) =>

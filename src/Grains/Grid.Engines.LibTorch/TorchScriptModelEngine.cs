@@ -17,9 +17,9 @@ namespace Grid.Engines.LibTorch;
 /// </summary>
 public sealed class TorchScriptModelEngine : IModelEngine
 {
-    public const string ModelFileName = "model.pt";
+    public static readonly string ModelFileName = ModelFormats.TorchScript.ModelFile;
 
-    public string Name => "pytorch_libtorch";
+    public string Name => ModelFormats.TorchScript.Platform;
 
     public bool CanLoad(string versionDirectory) => File.Exists(Path.Combine(versionDirectory, ModelFileName));
 

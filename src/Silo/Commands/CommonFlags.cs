@@ -14,7 +14,9 @@ internal sealed class GatewayFlags
     private readonly Option<int> _maxMessage = new("--max_message_bytes") { Description = "Largest gRPC message and REST body, in bytes (default 64 MiB).", DefaultValueFactory = _ => Gateway.Configuration.GatewayOptions.DefaultMaxMessageBytes };
     private readonly Option<string?> _adminToken = new("--admin_token") { Description = "Require 'Authorization: Bearer <token>' on the admin API (/v1/grid/...). Also read from GRID_ADMIN_TOKEN." };
 
-    public IEnumerable<Option> All => [_port, _restPort, _host, _maxMessage, _adminToken];
+    private readonly Option<bool> _methodNameCheck = new("--enable_signature_method_name_check") { Description = "Classify and Regress refuse signatures whose method_name is not theirs (TF Serving's flag; off by default, as there, because native TF2 SavedModels mark every signature predict)." };
+
+    public IEnumerable<Option> All => [_port, _restPort, _host, _maxMessage, _adminToken, _methodNameCheck];
 
     public void Read(ParseResult result, ServeOptions o)
     {
@@ -23,6 +25,7 @@ internal sealed class GatewayFlags
         o.Host = result.GetValue(_host)!;
         o.MaxMessageBytes = result.GetValue(_maxMessage);
         o.AdminToken = result.GetValue(_adminToken) ?? Environment.GetEnvironmentVariable("GRID_ADMIN_TOKEN");
+        o.EnableSignatureMethodNameCheck = result.GetValue(_methodNameCheck);
     }
 }
 
@@ -38,9 +41,10 @@ internal sealed class ModelFlags
     private readonly Option<string?> _batchingFile = new("--batching_parameters_file") { Description = "TF Serving's BatchingParameters in text format (max_batch_size, batch_timeout_micros, ...); needs --enable_batching." };
     private readonly Option<bool> _perModelBatching = new("--enable_per_model_batching_parameters") { Description = "Read batching_params.pbtxt from each version directory, overriding --batching_parameters_file for it." };
     private readonly Option<int> _replicas = new("--model_replicas") { Description = "Replicas of every version, for models whose config.pbtxt has no instance_group count.", DefaultValueFactory = _ => 1 };
+    private readonly Option<string> _tags = new("--saved_model_tags") { Description = "Comma-separated tags that pick the MetaGraphDef of a TensorFlow SavedModel.", DefaultValueFactory = _ => "serve" };
     private readonly Option<string> _device = new("--model_device") { Description = "Device models need (gpu, cpu or any), for models whose config.pbtxt has no instance_group kind.", DefaultValueFactory = _ => "any" };
 
-    public IEnumerable<Option> All => [_modelName, _basePath, _repository, _poll, _intraOp, _enableBatching, _batchingFile, _perModelBatching, _replicas, _device];
+    public IEnumerable<Option> All => [_modelName, _basePath, _repository, _poll, _intraOp, _enableBatching, _batchingFile, _perModelBatching, _replicas, _device, _tags];
 
     /// <summary>
     /// Reads the flags, checks the whole command line (with the cluster silo's flags when
@@ -67,6 +71,11 @@ internal sealed class ModelFlags
         o.BatchingParametersFile = result.GetValue(_batchingFile);
         o.EnablePerModelBatchingParameters = result.GetValue(_perModelBatching);
         o.ModelReplicas = result.GetValue(_replicas);
+        o.SavedModelTags = [.. result.GetValue(_tags)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        if (o.SavedModelTags.Count == 0)
+        {
+            return "--saved_model_tags needs at least one tag";
+        }
         var device = result.GetValue(_device);
         if (!DeviceRequirements.TryParse(device, out var parsed))
         {
@@ -92,9 +101,11 @@ internal sealed class DeviceFlags
     private readonly Option<string?> _devices = new("--devices") { Description = "Devices offered to models: cpu, gpu:0, gpu:1... (comma-separated). Default: the CPU plus every GPU CUDA sees (or the driver lists)." };
     private readonly Option<bool> _standIn = new("--gpu_stand_in") { Description = "Accept GPU placements and run them on the CPU engine (testing placement without a CUDA engine)." };
     private readonly Option<string?> _libtorch = new("--libtorch_path") { Description = "A host libtorch lib directory (e.g. a PyTorch install's site-packages/torch/lib) used instead of the bundled CPU build; how GPUs become usable. Also read from GRID_LIBTORCH_PATH." };
-    private readonly Option<int?> _gpuMemory = new("--gpu_memory_mib") { Description = "Model memory admitted per GPU, in MiB; a load beyond it fails with RESOURCE_EXHAUSTED. Default: no limit beyond the device's own." };
+    private readonly Option<int?> _gpuMemory = new("--gpu_memory_mib") { Description = "Model memory admitted per GPU, in MiB; a load beyond it fails with RESOURCE_EXHAUSTED, and it caps each ONNX Runtime CUDA arena. Default: no limit beyond the device's own." };
+    private readonly Option<string?> _cudaLibraries = new("--cuda_library_path") { Description = "Colon-separated directories with the CUDA 13 and cuDNN 9 libraries for ONNX Runtime's CUDA provider (a GridOnnxRuntime=cuda build). Default: the nvidia/*/lib folders of the --libtorch_path PyTorch install. Also read from GRID_CUDA_LIBRARY_PATH." };
+    private readonly Option<string> _cudnnSearch = new("--cudnn_conv_algo_search") { Description = "cuDNN convolution algorithm search for ONNX Runtime on a GPU: EXHAUSTIVE (benchmark once per shape), HEURISTIC or DEFAULT.", DefaultValueFactory = _ => "EXHAUSTIVE" };
 
-    public IEnumerable<Option> All => [_devices, _standIn, _libtorch, _gpuMemory];
+    public IEnumerable<Option> All => [_devices, _standIn, _libtorch, _gpuMemory, _cudaLibraries, _cudnnSearch];
 
     public void Read(ParseResult result, ServeOptions o)
     {
@@ -103,6 +114,9 @@ internal sealed class DeviceFlags
         var libtorch = result.GetValue(_libtorch) ?? Environment.GetEnvironmentVariable(Grid.Engines.LibTorch.LibTorchRuntime.EnvironmentVariable);
         o.LibTorchPath = string.IsNullOrWhiteSpace(libtorch) ? null : libtorch;
         o.GpuMemoryMib = result.GetValue(_gpuMemory);
+        var cuda = result.GetValue(_cudaLibraries) ?? Environment.GetEnvironmentVariable(Grid.Serving.Inference.OnnxCudaRuntime.EnvironmentVariable);
+        o.CudaLibraryPath = string.IsNullOrWhiteSpace(cuda) ? null : cuda;
+        o.CudnnConvAlgoSearch = result.GetValue(_cudnnSearch)!.ToUpperInvariant();
     }
 }
 

@@ -100,8 +100,24 @@ public sealed class ServeOptions
     /// </summary>
     public string? LibTorchPath { get; set; }
 
+    /// <summary><c>--saved_model_tags</c>: the tag set that picks a SavedModel's MetaGraphDef (TF Serving's flag; default <c>serve</c>).</summary>
+    public IReadOnlyList<string> SavedModelTags { get; set; } = ["serve"];
+
     /// <summary><c>--gpu_memory_mib</c>: model memory admitted per GPU, in MiB; null: no limit beyond the device's own.</summary>
     public int? GpuMemoryMib { get; set; }
+
+    /// <summary>
+    /// <c>--cuda_library_path</c> (or <c>GRID_CUDA_LIBRARY_PATH</c>): colon-separated directories
+    /// holding the CUDA and cuDNN libraries of ONNX Runtime's CUDA provider. Null: the
+    /// <c>nvidia/*/lib</c> folders beside <see cref="LibTorchPath"/>'s PyTorch install, if any.
+    /// </summary>
+    public string? CudaLibraryPath { get; set; }
+
+    /// <summary><c>--cudnn_conv_algo_search</c>: EXHAUSTIVE (default), HEURISTIC or DEFAULT, for ONNX Runtime on a GPU.</summary>
+    public string CudnnConvAlgoSearch { get; set; } = "EXHAUSTIVE";
+
+    /// <summary><c>--enable_signature_method_name_check</c>: see <see cref="GatewayOptions.EnableSignatureMethodNameCheck"/>.</summary>
+    public bool EnableSignatureMethodNameCheck { get; set; }
 
     /// <summary><c>--admin_token</c>: the bearer token the admin API requires; null leaves it open.</summary>
     public string? AdminToken { get; set; }
@@ -184,6 +200,14 @@ public static class ServeOptionsValidator
         if (o.LibTorchPath is not null && !Directory.Exists(o.LibTorchPath))
         {
             return $"--libtorch_path '{o.LibTorchPath}' is not a directory";
+        }
+        if (o.CudaLibraryPath?.Split(':', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(d => !Directory.Exists(d)) is { } missingCuda)
+        {
+            return $"--cuda_library_path: '{missingCuda}' is not a directory";
+        }
+        if (o.CudnnConvAlgoSearch is not ("EXHAUSTIVE" or "HEURISTIC" or "DEFAULT"))
+        {
+            return $"--cudnn_conv_algo_search must be EXHAUSTIVE, HEURISTIC or DEFAULT, got '{o.CudnnConvAlgoSearch}'";
         }
         if (o.ModelBasePath is not null && o.ModelRepository is not null)
         {

@@ -37,7 +37,8 @@ public static partial class GridServeExtensions
             silo.Configure<SiloMessagingOptions>(m => m.MaxMessageBodySize = OrleansBodyLimit(options));
             silo.Services.AddGridFileStorage(GridStorage.Name, Path.GetFullPath(options.StateDir));
             silo.AddGridPlacement(devices, hardware.Binding(options));
-            silo.Services.AddGridGrains(o => o.IntraOpThreads = options.IntraOpParallelism, b => b.CopyFrom(batching));
+            silo.Services.AddSingleton(new Grid.Engines.TensorFlow.Serving.SavedModelOptions { Tags = options.SavedModelTags });
+            silo.Services.AddGridGrains(o => hardware.ConfigureOnnx(o, options), b => b.CopyFrom(batching));
         });
         builder.Services.AddHostedService(sp => new DeviceAnnouncement(hardware, sp.GetRequiredService<ILogger<DeviceAnnouncement>>()));
         return builder;
@@ -62,7 +63,8 @@ public static partial class GridServeExtensions
             silo.Configure<SiloMessagingOptions>(m => m.MaxMessageBodySize = OrleansBodyLimit(options));
             silo.Configure<ClusterMembershipOptions>(ConfigureFailureDetection);
             silo.AddGridPlacement(devices, hardware.Binding(options));
-            silo.Services.AddGridGrains(o => o.IntraOpThreads = options.IntraOpParallelism, b => b.CopyFrom(batching));
+            silo.Services.AddSingleton(new Grid.Engines.TensorFlow.Serving.SavedModelOptions { Tags = options.SavedModelTags });
+            silo.Services.AddGridGrains(o => hardware.ConfigureOnnx(o, options), b => b.CopyFrom(batching));
         });
         builder.Services.AddHostedService(sp => new DeviceAnnouncement(hardware, sp.GetRequiredService<ILogger<DeviceAnnouncement>>()));
         return builder;
@@ -147,6 +149,7 @@ public static partial class GridServeExtensions
         {
             g.MaxMessageBytes = options.MaxMessageBytes;
             g.AdminToken = options.AdminToken;
+            g.EnableSignatureMethodNameCheck = options.EnableSignatureMethodNameCheck;
         });
         return builder;
     }
@@ -176,14 +179,26 @@ public static class ServeDefaults
     }
 }
 
-/// <summary>What a silo found at start-up: its devices and the libtorch it loaded (null when none was needed yet).</summary>
-public sealed record SiloHardware(SiloDevices Devices, Grid.Engines.LibTorch.LibTorchStatus? LibTorch)
+/// <summary>
+/// What a silo found at start-up: its devices, the libtorch it loaded and what ONNX Runtime's
+/// CUDA provider found (each null when none was needed).
+/// </summary>
+public sealed record SiloHardware(SiloDevices Devices, Grid.Engines.LibTorch.LibTorchStatus? LibTorch, Grid.Serving.Inference.OnnxCudaStatus? OnnxCuda = null)
 {
-    /// <summary>Resolves the devices for a silo command; an error line for bad device flags or a bad --libtorch_path.</summary>
+    /// <summary>Resolves the devices for a silo command; an error line for bad device flags, a bad --libtorch_path or --cuda_library_path.</summary>
     public static (SiloHardware? Hardware, string? Error) Detect(ServeOptions options)
     {
-        var (devices, libtorch, error) = DeviceDetection.ForSilo(options);
-        return devices is null ? (null, error) : (new SiloHardware(devices, libtorch), null);
+        var (devices, libtorch, onnxCuda, error) = DeviceDetection.ForSilo(options);
+        return devices is null ? (null, error) : (new SiloHardware(devices, libtorch, onnxCuda), null);
+    }
+
+    /// <summary>ONNX Runtime's options on this silo: threads, and CUDA when its provider loaded.</summary>
+    public void ConfigureOnnx(Grid.Serving.Inference.OnnxRuntimeOptions onnx, ServeOptions options)
+    {
+        onnx.IntraOpThreads = options.IntraOpParallelism;
+        onnx.Cuda = OnnxCuda;
+        onnx.CudnnConvAlgoSearch = options.CudnnConvAlgoSearch;
+        onnx.GpuMemoryLimitBytes = options.GpuMemoryMib is { } mib ? mib * 1024L * 1024L : null;
     }
 
     public Grid.Serving.Inference.DeviceBindingOptions Binding(ServeOptions options) => new()
@@ -202,6 +217,10 @@ public sealed partial class DeviceAnnouncement(SiloHardware hardware, ILogger<De
         if (hardware.LibTorch is { } libtorch)
         {
             Log.LibTorch(logger, libtorch.Source, libtorch.CudaAvailable ? $"{libtorch.CudaDeviceCount} device(s)" : "unavailable");
+        }
+        if (hardware.OnnxCuda is { } onnx)
+        {
+            Log.OnnxCuda(logger, onnx.Available ? $"{onnx.DeviceCount} device(s), libraries from {string.Join(":", onnx.LibraryDirectories)}" : $"unavailable ({onnx.UnavailableReason})");
         }
         var gpus = string.Join(",", devices.Gpus);
         if (gpus.Length > 0)
@@ -233,6 +252,9 @@ public sealed partial class DeviceAnnouncement(SiloHardware hardware, ILogger<De
 
         [LoggerMessage(1304, LogLevel.Information, "libtorch: {Source}; CUDA: {Cuda}")]
         public static partial void LibTorch(ILogger logger, string source, string cuda);
+
+        [LoggerMessage(1305, LogLevel.Information, "ONNX Runtime CUDA provider: {Cuda}")]
+        public static partial void OnnxCuda(ILogger logger, string cuda);
     }
 }
 

@@ -16,7 +16,7 @@ public sealed class BenchRepositoryTests
         using var temp = new TempDirectory();
 
         // Act
-        var root = BenchRepository.Build(BenchModel.All, RepoPaths.ExampleModels, temp.Combine("models"), EngineVariant.OnnxCpu);
+        var root = BenchRepository.Build(BenchModel.Defaults, RepoPaths.ExampleModels, RepoPaths.SavedModels, temp.Combine("models"), EngineVariant.OnnxCpu);
 
         // Assert
         Assert.True(File.Exists(Path.Combine(root, "fashion", "2", "model.onnx")));
@@ -26,16 +26,36 @@ public sealed class BenchRepositoryTests
     }
 
     [Fact]
+    public void Build_ImportedSavedModel_ServesTheSavedModelAndRunsRawOnnxOnItsConvertedGraph()
+    {
+        // Arrange
+        using var temp = new TempDirectory();
+        List<BenchModel> models = [BenchModel.Fashion, BenchModel.FashionCnn];
+
+        // Act
+        var root = BenchRepository.Build(models, RepoPaths.ExampleModels, RepoPaths.SavedModels, temp.Combine("models"), EngineVariant.OnnxCpu);
+        var converted = BenchRepository.Converted(models, root, temp.Combine("models-converted"));
+
+        // Assert: grid gets the SavedModel itself, raw onnx and minimal the ONNX graph it imports to
+        Assert.True(File.Exists(Path.Combine(root, "fashion_cnn", "1", "saved_model.pb")));
+        Assert.True(File.Exists(Path.Combine(root, "fashion_cnn", "1", "variables", "variables.index")));
+        Assert.False(File.Exists(Path.Combine(root, "fashion_cnn", "1", "model.onnx")));
+        Assert.True(new FileInfo(Path.Combine(converted, "fashion_cnn", "1", "model.onnx")).Length > 500_000);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "fashion", "2", "model.onnx")), File.ReadAllBytes(Path.Combine(converted, "fashion", "2", "model.onnx")));
+        Assert.Equal(root, BenchRepository.Converted([BenchModel.Fashion], root, temp.Combine("unused")));
+    }
+
+    [Fact]
     public void Build_LibTorchOnGpu_CopiesTheTwinsUnderThePlainNamesWithAGpuConfig()
     {
         // Arrange
         using var temp = new TempDirectory();
 
         // Act
-        var root = BenchRepository.Build(BenchModel.All, RepoPaths.ExampleModels, temp.Combine("models-torch-gpu"), new EngineVariant(BenchEngines.LibTorch, BenchDevices.Gpu));
+        var root = BenchRepository.Build(BenchModel.Defaults, RepoPaths.ExampleModels, RepoPaths.SavedModels, temp.Combine("models-torch-gpu"), new EngineVariant(BenchEngines.LibTorch, BenchDevices.Gpu));
 
         // Assert: fashion_torch/2 → fashion/2, convnet_torch/1 → convnet/1, byte for byte, and no ONNX file
-        foreach (var model in BenchModel.All)
+        foreach (var model in BenchModel.Defaults)
         {
             var version = Path.Combine(root, model.Name, model.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.Equal(File.ReadAllBytes(model.TorchModelFile(RepoPaths.ExampleModels)), File.ReadAllBytes(Path.Combine(version, "model.pt")));

@@ -8,7 +8,7 @@ public sealed class EngineOptionsTests
 {
     private static BenchSettings Settings(IReadOnlyList<string> configs, IReadOnlyList<string> engines, IReadOnlyList<string> devices, string? libtorch = null) => new()
     {
-        Models = BenchModel.All,
+        Models = BenchModel.Defaults,
         Configs = configs,
         Protocols = [BenchProtocols.Grpc],
         Concurrency = [1, 64],
@@ -70,19 +70,23 @@ public sealed class EngineOptionsTests
     }
 
     [Fact]
-    public void CheckEngines_OnnxRuntimeOnGpuOnly_SaysNoEngineRunsThere()
+    public void CheckEngines_OnnxRuntimeOnGpuOnly_IsValid()
     {
-        var error = BenchSettings.CheckEngines(["grid"], [BenchEngines.OnnxRuntime], [BenchDevices.Gpu]);
-
-        Assert.Equal("--engines onnxruntime_onnx --devices gpu: no engine runs on those devices for grid (onnxruntime_onnx runs on cpu)", error);
+        Assert.Null(BenchSettings.CheckEngines(["grid"], [BenchEngines.OnnxRuntime], [BenchDevices.Gpu]));
     }
 
     [Fact]
     public void CheckEngines_GpuThatNothingSelectedUses_IsAnError()
     {
-        var error = BenchSettings.CheckEngines(["onnx", "grid"], [BenchEngines.OnnxRuntime], [BenchDevices.Cpu, BenchDevices.Gpu]);
+        var error = BenchSettings.CheckEngines(["minimal", "empty"], [BenchEngines.OnnxRuntime], [BenchDevices.Cpu, BenchDevices.Gpu]);
 
-        Assert.Equal("--devices gpu: nothing selected runs on gpu (only pytorch_libtorch can: add it to --engines with a grid configuration, or add torch to --configs)", error);
+        Assert.Equal("--devices gpu: nothing selected runs on gpu (add a grid configuration, or onnx or torch to --configs)", error);
+    }
+
+    [Fact]
+    public void CheckEngines_GpuForRawOnnxOnly_IsValid()
+    {
+        Assert.Null(BenchSettings.CheckEngines(["onnx"], [BenchEngines.OnnxRuntime], [BenchDevices.Gpu]));
     }
 
     [Fact]
@@ -99,12 +103,12 @@ public sealed class EngineOptionsTests
     }
 
     [Fact]
-    public void Variants_BothEnginesBothDevices_LeavesOutOnnxRuntimeOnGpu()
+    public void Variants_BothEnginesBothDevices_IsEveryPair()
     {
         var settings = Settings(["grid"], BenchEngines.All, BenchDevices.All);
 
         Assert.Equal(
-            [new EngineVariant("onnxruntime_onnx", "cpu"), new EngineVariant("pytorch_libtorch", "cpu"), new EngineVariant("pytorch_libtorch", "gpu")],
+            [new EngineVariant("onnxruntime_onnx", "cpu"), new EngineVariant("onnxruntime_onnx", "gpu"), new EngineVariant("pytorch_libtorch", "cpu"), new EngineVariant("pytorch_libtorch", "gpu")],
             settings.Variants);
     }
 
@@ -114,7 +118,7 @@ public sealed class EngineOptionsTests
         var settings = Settings(["onnx", "torch", "empty", "grid", "grid-batching"], BenchEngines.All, BenchDevices.All);
 
         Assert.Equal(
-            ["empty", "grid", "grid+torch-cpu", "grid+torch-gpu", "grid-batching", "grid-batching+torch-cpu", "grid-batching+torch-gpu"],
+            ["empty", "grid", "grid+onnx-gpu", "grid+torch-cpu", "grid+torch-gpu", "grid-batching", "grid-batching+onnx-gpu", "grid-batching+torch-cpu", "grid-batching+torch-gpu"],
             settings.ServerSeries);
         Assert.Equal(["cpu", "gpu"], settings.TorchDevices);
     }
@@ -128,8 +132,8 @@ public sealed class EngineOptionsTests
         // Act
         var planned = settings.PlannedPoints();
 
-        // Assert: onnx 2×4, torch 2 devices × 2×4, 6 grid series × 2 models × 2 client counts
-        Assert.Equal(8 + 16 + 24, planned);
+        // Assert: onnx 2 devices × 2×4, torch 2 devices × 2×4, 8 grid series × 2 models × 2 client counts
+        Assert.Equal(16 + 16 + 32, planned);
     }
 
     [Fact]
@@ -149,7 +153,7 @@ public sealed class EngineOptionsTests
         Assert.Equal(BenchEngines.All, record.Engines);
         Assert.Equal(["gpu"], record.Devices);
         Assert.Equal("/opt/torch/lib", record.LibTorchPath);
-        Assert.Equal([new EngineVariant("pytorch_libtorch", "gpu")], record.Variants);
+        Assert.Equal([new EngineVariant("onnxruntime_onnx", "gpu"), new EngineVariant("pytorch_libtorch", "gpu")], record.Variants);
     }
 
     [Fact]

@@ -97,8 +97,10 @@ public sealed class EngineComparisonTests
         // Act
         var ratios = RatioCalculator.Compute(EnginePoints(), SamplePoints.EngineSettings());
 
-        // Assert: the seven, then per model: raw torch-cpu and torch-gpu, grid and grid-batching on torch-cpu and torch-gpu
-        Assert.Equal(7 + 2 * 6, ratios.Count);
+        // Assert: the seven; per model raw onnx-gpu, torch-cpu and torch-gpu ÷ onnx, grid and
+        // grid-batching on onnx-gpu, torch-cpu and torch-gpu ÷ the same on onnx; then per GPU
+        // engine and model, grid-batching on the GPU ÷ the raw engine there, and GPU ÷ CPU raw
+        Assert.Equal(7 + 2 * 9 + 2 * 2 * 2, ratios.Count);
         var raw = Assert.Single(ratios, r => r.Id == "fashion_torch-cpu_vs_onnx");
         Assert.Equal(300_000.0 / 600_000, raw.Value!.Value, 9);   // each at its best batch size
         Assert.Equal("fashion: raw torch-cpu ÷ raw onnx samples/s, each at its best batch size (16, 16)", raw.Description);
@@ -109,6 +111,46 @@ public sealed class EngineComparisonTests
         Assert.Equal(1.5, Assert.Single(ratios, r => r.Id == "fashion_grid-batching+torch-gpu_vs_grid-batching").Value!.Value, 9);
         Assert.Equal("no grid+torch-gpu fashion gRPC c=64 point", Assert.Single(ratios, r => r.Id == "fashion_grid+torch-gpu_vs_grid").Missing);
         Assert.Equal("no raw torch-cpu convnet point", Assert.Single(ratios, r => r.Id == "convnet_torch-cpu_vs_onnx").Missing);
+        var onGpu = Assert.Single(ratios, r => r.Id == "fashion_grid-batching+torch-gpu_vs_torch-gpu");
+        Assert.Equal(30_000.0 / 900_000, onGpu.Value!.Value, 9);
+        Assert.Null(onGpu.Target);
+        Assert.Equal(0.8, Assert.Single(ratios, r => r.Id == "convnet_grid-batching+torch-gpu_vs_torch-gpu").Target);
+        var gpuVsCpu = Assert.Single(ratios, r => r.Id == "convnet_torch-gpu_vs_torch-cpu");
+        Assert.Equal(10.0, gpuVsCpu.Target);
+        Assert.Equal("no raw torch-gpu convnet point at a batch ≥ 32 that torch-cpu measured too", gpuVsCpu.Missing);
+    }
+
+    [Fact]
+    public void GpuRatios_OnnxRuntimeOnGpu_ComparesBatchingWithTheRawGpuAndTheGpuWithTheCpuAtTheLargestCommonBatch()
+    {
+        // Arrange: raw onnx on both devices at 1, 32 and 64 (the CPU did not finish 64), grid-batching on the GPU
+        List<BenchPoint> points =
+        [
+            SamplePoints.Onnx("convnet", 1, 2_000),
+            SamplePoints.Onnx("convnet", 32, 2_500),
+            SamplePoints.Onnx("convnet", 64, 2_600) with { Errors = 1 },
+            SamplePoints.Onnx("convnet", 1, 3_000) with { Engine = BenchEngines.OnnxRuntime, Device = BenchDevices.Gpu },
+            SamplePoints.Onnx("convnet", 32, 40_000) with { Engine = BenchEngines.OnnxRuntime, Device = BenchDevices.Gpu },
+            SamplePoints.Onnx("convnet", 64, 50_000) with { Engine = BenchEngines.OnnxRuntime, Device = BenchDevices.Gpu },
+            SamplePoints.Closed(BenchConfigs.GridBatching, "convnet", 64, 42_000) with { Engine = BenchEngines.OnnxRuntime, Device = BenchDevices.Gpu },
+        ];
+        var settings = SamplePoints.EngineSettings([BenchConfigs.Onnx, BenchConfigs.GridBatching]) with
+        {
+            Models = ["convnet"], Engines = [BenchEngines.OnnxRuntime], Devices = BenchDevices.All,
+        };
+
+        // Act
+        var ratios = RatioCalculator.GpuRatios(points, settings);
+
+        // Assert
+        Assert.Equal(2, ratios.Count);
+        var batching = Assert.Single(ratios, r => r.Id == "convnet_grid-batching+onnx-gpu_vs_onnx-gpu");
+        Assert.Equal(42_000.0 / 50_000, batching.Value!.Value, 9);
+        Assert.True(batching.Met);
+        var gpuVsCpu = Assert.Single(ratios, r => r.Id == "convnet_onnx-gpu_vs_onnx");
+        Assert.Equal("convnet: raw onnx-gpu ÷ raw onnx samples/s at batch 32", gpuVsCpu.Description);
+        Assert.Equal(16.0, gpuVsCpu.Value!.Value, 9);
+        Assert.True(gpuVsCpu.Met);
     }
 
     [Fact]
@@ -137,16 +179,16 @@ public sealed class EngineComparisonTests
         var md = MarkdownReport.Render(report);
 
         // Assert: the closed-loop tables have one column per series
-        Assert.Contains("| clients | grid | grid+torch-cpu | grid+torch-gpu | grid-batching | grid-batching+torch-cpu | grid-batching+torch-gpu |", md);
-        Assert.Contains("| 64 | 10,000 | 5,000 | – | 20,000 | 15,000 | 30,000 |", md);
+        Assert.Contains("| clients | grid | grid+onnx-gpu | grid+torch-cpu | grid+torch-gpu | grid-batching | grid-batching+onnx-gpu | grid-batching+torch-cpu | grid-batching+torch-gpu |", md);
+        Assert.Contains("| 64 | 10,000 | – | 5,000 | – | 20,000 | – | 15,000 | 30,000 |", md);
         // ...each raw series has its own sweep
         Assert.Contains("## Raw libtorch on cpu (in-process TorchScript; input copied to the device and output back to the host every batch)", md);
         Assert.Contains("## Raw libtorch on gpu", md);
         // ...and the side-by-side section carries the ratios to ONNX Runtime on the CPU
         Assert.Contains("## Engines and devices side by side", md);
-        Assert.Contains("| batch | onnx | torch-cpu | torch-gpu |", md);
-        Assert.Contains("| 16 | 600,000 | 300,000 (0.50×) | 900,000 (1.50×) |", md);
-        Assert.Contains("| 64 | 10,000, 1.000 ms | 5,000 (0.50×), 1.000 ms | – | 20,000, 1.000 ms | 15,000 (0.75×), 1.000 ms | 30,000 (1.50×), 1.000 ms |", md);
+        Assert.Contains("| batch | onnx | onnx-gpu | torch-cpu | torch-gpu |", md);
+        Assert.Contains("| 16 | 600,000 | – | 300,000 (0.50×) | 900,000 (1.50×) |", md);
+        Assert.Contains("| 64 | 10,000, 1.000 ms | – | 5,000 (0.50×), 1.000 ms | – | 20,000, 1.000 ms | – | 15,000 (0.75×), 1.000 ms | 30,000 (1.50×), 1.000 ms |", md);
         // ...and the GPU failure is named by its series
         Assert.Contains("- **grid+torch-gpu**: no usable GPU: the bundled libtorch is the CPU build", md);
     }

@@ -9,13 +9,13 @@ public sealed class EngineVariantTests
     {
         var variants = EngineVariant.Combine(["pytorch_libtorch", "onnxruntime_onnx"], ["gpu", "cpu"]);
 
-        Assert.Equal(["onnx-cpu", "torch-cpu", "torch-gpu"], variants.Select(v => v.Name));
+        Assert.Equal(["onnx-cpu", "onnx-gpu", "torch-cpu", "torch-gpu"], variants.Select(v => v.Name));
     }
 
     [Fact]
-    public void Combine_OnnxRuntimeOnGpu_DoesNotExist()
+    public void Combine_OnnxRuntimeOnGpu_IsAVariant()
     {
-        Assert.Empty(EngineVariant.Combine(["onnxruntime_onnx"], ["gpu"]));
+        Assert.Equal([new EngineVariant("onnxruntime_onnx", "gpu")], EngineVariant.Combine(["onnxruntime_onnx"], ["gpu"]));
     }
 
     [Fact]
@@ -32,6 +32,8 @@ public sealed class EngineVariantTests
     [InlineData("grid-batching", "pytorch_libtorch", "gpu", "grid-batching+torch-gpu")]
     [InlineData("grid-cluster", "pytorch_libtorch", "cpu", "grid-cluster+torch-cpu")]
     [InlineData("onnx", "onnxruntime_onnx", "cpu", "onnx")]
+    [InlineData("onnx", "onnxruntime_onnx", "gpu", "onnx-gpu")]
+    [InlineData("grid-batching", "onnxruntime_onnx", "gpu", "grid-batching+onnx-gpu")]
     [InlineData("torch", "pytorch_libtorch", "cpu", "torch-cpu")]
     [InlineData("torch", "pytorch_libtorch", "gpu", "torch-gpu")]
     [InlineData("minimal", "onnxruntime_onnx", "cpu", "minimal")]
@@ -52,7 +54,8 @@ public sealed class EngineVariantTests
     [Fact]
     public void Raw_OnnxAndTorchOnBothDevices_OnnxFirst()
     {
-        Assert.Equal(["onnx", "torch-cpu", "torch-gpu"], BenchSeries.Raw(["torch", "onnx", "grid"], ["gpu", "cpu"]));
-        Assert.Equal(["onnx"], BenchSeries.Raw(["onnx"], ["gpu"]));
+        Assert.Equal(["onnx", "onnx-gpu", "torch-cpu", "torch-gpu"], BenchSeries.Raw(["torch", "onnx", "grid"], ["gpu", "cpu"]));
+        Assert.Equal(["onnx", "onnx-gpu"], BenchSeries.Raw(["onnx"], ["gpu"]));
+        Assert.Equal(["onnx"], BenchSeries.Raw(["onnx"], ["cpu"]));
     }
 }

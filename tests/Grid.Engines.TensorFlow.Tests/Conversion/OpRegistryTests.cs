@@ -24,8 +24,17 @@ public sealed class OpRegistryTests
     }
 
     [Theory]
-    [InlineData("ParseExample")]
+    [InlineData("HashTable")]
     [InlineData("HashTableV2")]
+    [InlineData("LookupTableFind")]
+    [InlineData("LookupTableFindV2")]
+    public void IsSupported_LookupTablesFilledFromConstants_AreRegistered(string op) => Assert.True(OpRegistry.IsSupported(op));
+
+    /// <summary>ParseExample and image decoding run on the host ahead of the graph (HostStage), never as ONNX nodes.</summary>
+    [Theory]
+    [InlineData("ParseExample")]
+    [InlineData("ParseExampleV2")]
+    [InlineData("DecodeJpeg")]
     [InlineData("SparseSegmentSum")]
     [InlineData("AssignVariableOp")]
     public void IsSupported_OpsWithoutOnnxForm_AreNotRegistered(string op) => Assert.False(OpRegistry.IsSupported(op));

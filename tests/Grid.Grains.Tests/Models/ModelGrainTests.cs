@@ -36,7 +36,7 @@ public sealed class ModelGrainTests(ClusterFixture fixture) : IClassFixture<Clus
     {
         var dir = _repo.Combine(version.ToString());
         Directory.CreateDirectory(dir);
-        File.WriteAllBytes(Path.Combine(dir, RepositoryScanner.ModelFileName), [1, 2, 3, 4, 5, 6, 7, 8]);
+        File.WriteAllBytes(Path.Combine(dir, Grid.Serving.Inference.ModelFormats.Onnx.ModelFile), [1, 2, 3, 4, 5, 6, 7, 8]);
         return new AspiredVersion(version, dir, RepositoryScanner.Fingerprint(dir, out _)!);
     }
 

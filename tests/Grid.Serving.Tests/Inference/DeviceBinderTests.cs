@@ -73,7 +73,7 @@ public class DeviceBinderTests
 
         // Assert
         Assert.Equal(ServingStatusCode.FailedPrecondition, error.Code);
-        Assert.StartsWith("model m version 1 replica 0 needs a GPU, and its engine onnxruntime_onnx cannot run on CUDA here", error.Message);
+        Assert.StartsWith("model m version 1 replica 0 needs a GPU, and its engine onnxruntime_onnx cannot run on CUDA in this process", error.Message);
     }
 
     [Fact]

@@ -112,4 +112,41 @@ public class DeviceResolutionTests
         // Assert
         Assert.Equal("invalid --devices 'tpu'", error.Message);
     }
+
+    [Fact]
+    public void Combine_OneEngineSeesCuda_IsAvailableWithItsDevices()
+    {
+        // Arrange: libtorch is the CPU build, ONNX Runtime's CUDA provider sees two GPUs
+        var probes = new[] { ("libtorch", new CudaProbe(false, 0, "libtorch is a CPU build")), ("ONNX Runtime", new CudaProbe(true, 2, null)) };
+
+        // Act
+        var combined = DeviceResolution.Combine(probes);
+
+        // Assert
+        Assert.Equal(new CudaProbe(true, 2, null), combined);
+    }
+
+    [Fact]
+    public void Combine_NoEngineSeesCuda_NamesEachEnginesReason()
+    {
+        // Arrange
+        var probes = new[] { ("libtorch", new CudaProbe(false, 0, "libtorch is a CPU build")), ("ONNX Runtime", new CudaProbe(false, 0, "libcudart.so.13 not found in /x")) };
+
+        // Act
+        var combined = DeviceResolution.Combine(probes);
+
+        // Assert
+        Assert.False(combined!.Available);
+        Assert.Equal("libtorch: libtorch is a CPU build; ONNX Runtime: libcudart.so.13 not found in /x", combined.UnavailableReason);
+    }
+
+    [Fact]
+    public void Combine_NoProbes_IsNull()
+    {
+        // Act
+        var combined = DeviceResolution.Combine([]);
+
+        // Assert
+        Assert.Null(combined);
+    }
 }

@@ -14,7 +14,7 @@ public sealed class RepositoryScannerTests : IDisposable
         _temp.CreateDirectory(name);
         if (withModel)
         {
-            _temp.WriteFile(Path.Combine(name, RepositoryScanner.ModelFileName), [1, 2, 3]);
+            _temp.WriteFile(Path.Combine(name, Grid.Serving.Inference.ModelFormats.Onnx.ModelFile), [1, 2, 3]);
         }
     }
 
@@ -104,7 +104,7 @@ public sealed class RepositoryScannerTests : IDisposable
     {
         // Arrange
         CreateVersion("1", withModel: false);
-        _temp.WriteFile(Path.Combine("1", "nested", RepositoryScanner.ModelFileName), [1]);
+        _temp.WriteFile(Path.Combine("1", "nested", Grid.Serving.Inference.ModelFormats.Onnx.ModelFile), [1]);
 
         // Act
         var result = RepositoryScanner.Scan(_temp.Path);
@@ -153,7 +153,7 @@ public sealed class RepositoryScannerTests : IDisposable
         // Arrange
         CreateVersion("1");
         var dir = Path.Combine(_temp.Path, "1");
-        var file = Path.Combine(dir, RepositoryScanner.ModelFileName);
+        var file = Path.Combine(dir, Grid.Serving.Inference.ModelFormats.Onnx.ModelFile);
         var writeTime = new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc);
         File.SetLastWriteTimeUtc(file, writeTime);
         var before = RepositoryScanner.Fingerprint(dir, out _);

@@ -21,6 +21,10 @@ Models written (opset 13, IR version 7):
     multi_io/1/model.onnx         a, b float32 [batch, 2] -> sum = a + b,
                                   diff = a - b
     half_plus_three/1/model.onnx  x float32 [batch, 1] -> y = 0.5 * x + 3
+    alloc_onnx/1/model.onnx       mib float32 [1, 1] -> bytes float32 [1, 1]: fills
+                                  mib MiB with ones (ConstantOfShape) on its device
+                                  and sums them (mib * 262144), so a request can
+                                  ask a GPU for more memory than it has
 """
 
 import argparse
@@ -148,6 +152,28 @@ def batch_probe_model():
     return make_model(graph)
 
 
+def alloc_onnx_model():
+    """The ONNX twin of alloc_torch: one request allocates as many MiB as it asks for."""
+    floats_per_mib = numpy_helper.from_array(np.array([262144.0], dtype=np.float32), "floats_per_mib")
+    flat = numpy_helper.from_array(np.array([1], dtype=np.int64), "flat")
+    out_shape = numpy_helper.from_array(np.array([1, 1], dtype=np.int64), "out_shape")
+    nodes = [
+        helper.make_node("Mul", ["mib", "floats_per_mib"], ["count_f"]),
+        helper.make_node("Cast", ["count_f"], ["count"], to=TensorProto.INT64),
+        helper.make_node("Reshape", ["count", "flat"], ["shape"]),
+        helper.make_node("ConstantOfShape", ["shape"], ["ones"],
+                         value=numpy_helper.from_array(np.array([1.0], dtype=np.float32))),
+        helper.make_node("ReduceSum", ["ones"], ["total"], keepdims=0),
+        helper.make_node("Reshape", ["total", "out_shape"], ["bytes"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "alloc_onnx",
+        [helper.make_tensor_value_info("mib", TensorProto.FLOAT, [1, 1])],
+        [helper.make_tensor_value_info("bytes", TensorProto.FLOAT, [1, 1])],
+        initializer=[floats_per_mib, flat, out_shape])
+    return make_model(graph)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -158,6 +184,7 @@ def main():
     save_model(multi_io_model(), os.path.join(out, "multi_io", "1", "model.onnx"))
     save_model(half_plus_three_model(), os.path.join(out, "half_plus_three", "1", "model.onnx"))
     save_model(batch_probe_model(), os.path.join(out, "batch_probe", "1", "model.onnx"))
+    save_model(alloc_onnx_model(), os.path.join(out, "alloc_onnx", "1", "model.onnx"))
 
 
 if __name__ == "__main__":

@@ -13,10 +13,10 @@ public static class BenchCommand
     public static RootCommand Create()
     {
         var quick = new Option<bool>("--quick") { Description = "Short points and fewer of them: a smoke run in under a minute." };
-        var models = new Option<string>("--models") { Description = $"Models to drive, comma-separated: {string.Join(", ", BenchModel.All.Select(m => m.Name))}.", DefaultValueFactory = _ => string.Join(",", BenchModel.All.Select(m => m.Name)) };
+        var models = new Option<string>("--models") { Description = $"Models to drive, comma-separated: {string.Join(", ", BenchModel.All.Select(m => m.Name))}.", DefaultValueFactory = _ => string.Join(",", BenchModel.Defaults.Select(m => m.Name)) };
         var configs = new Option<string?>("--configs") { Description = $"Configurations, comma-separated: {string.Join(", ", BenchConfigs.All)} (default: all; {BenchConfigs.Torch} only when --engines includes {BenchEngines.LibTorch})." };
-        var engines = new Option<string>("--engines") { Description = $"Engines the grid configurations (grid, grid-batching, grid-cluster) run on, each on every device of --devices it supports, comma-separated: {BenchEngines.OnnxRuntime} (cpu), {BenchEngines.LibTorch} (cpu, gpu; serves the models' TorchScript twins).", DefaultValueFactory = _ => BenchEngines.OnnxRuntime };
-        var devices = new Option<string>("--devices") { Description = $"Devices for {BenchEngines.LibTorch} and for raw {BenchConfigs.Torch}, comma-separated: cpu, gpu. ONNX Runtime always runs on the CPU.", DefaultValueFactory = _ => BenchDevices.Cpu };
+        var engines = new Option<string>("--engines") { Description = $"Engines the grid configurations (grid, grid-batching, grid-cluster) run on, each on every device of --devices it supports, comma-separated: {BenchEngines.OnnxRuntime} (cpu, gpu), {BenchEngines.LibTorch} (cpu, gpu; serves the models' TorchScript twins).", DefaultValueFactory = _ => BenchEngines.OnnxRuntime };
+        var devices = new Option<string>("--devices") { Description = $"Devices for the engines and for raw {BenchConfigs.Onnx} and {BenchConfigs.Torch}, comma-separated: cpu, gpu (raw {BenchConfigs.Onnx} always sweeps the CPU too; ONNX Runtime on a GPU needs a GridOnnxRuntime=cuda build and the CUDA libraries beside --libtorch_path's PyTorch install, or GRID_CUDA_LIBRARY_PATH).", DefaultValueFactory = _ => BenchDevices.Cpu };
         var libtorchPath = new Option<string?>("--libtorch_path") { Description = "A host libtorch lib directory (a CUDA build, for gpu): passed to grid as --libtorch_path and loaded by raw torch. Default: $GRID_LIBTORCH_PATH, else the bundled CPU build." };
         var protocols = new Option<string>("--protocols") { Description = "Protocols, comma-separated: grpc, rest.", DefaultValueFactory = _ => string.Join(",", BenchProtocols.Network) };
         var concurrency = new Option<string?>("--concurrency") { Description = $"Closed-loop client counts, comma-separated (default {string.Join(",", BenchSettings.FullConcurrency)}; quick {string.Join(",", BenchSettings.QuickConcurrency)})." };
@@ -29,6 +29,7 @@ public static class BenchCommand
         var batching = new Option<string>("--batching_parameters") { Description = "grid-batching's batching_parameters file content (TF Serving text format).", DefaultValueFactory = _ => BenchSettings.DefaultBatchingParameters };
         var output = new Option<string?>("--out") { Description = "Output folder (default artifacts/bench/<timestamp>/)." };
         var examples = new Option<string?>("--examples") { Description = "Model repository to copy the models from (default examples/models)." };
+        var savedModels = new Option<string?>("--savedmodels") { Description = "Directory of TensorFlow SavedModels for the imported models (fashion_cnn; default ../shared/fixtures/savedmodels beside the repository)." };
         var gridArgs = new Option<string>("--grid_args") { Description = "Extra `grid serve` flags for grid and grid-batching, and `grid silo` flags for grid-cluster's silo, space-separated (e.g. \"--tensorflow_intra_op_parallelism 1\").", DefaultValueFactory = _ => "" };
         var gridDll = new Option<string?>("--grid_dll") { Description = "The grid executable to benchmark (default: the grid.dll built with grid-bench)." };
         var startTimeout = new Option<double>("--start_timeout") { Description = "Seconds a server (for grid-cluster: its gateway) may take to report its models AVAILABLE.", DefaultValueFactory = _ => 120 };
@@ -36,7 +37,7 @@ public static class BenchCommand
         var root = new RootCommand("grid-bench: batch-1 Predict throughput and latency of Grid (in one process, and as gateway → silo cluster; on ONNX Runtime or libtorch, CPU or GPU) against raw ONNX Runtime and libtorch, an empty gRPC server and a minimal hand-written server.")
         {
             quick, models, configs, protocols, concurrency, batchSizes, duration, warmup, rate, maxOutstanding, channels, batching,
-            output, examples, gridDll, gridArgs, startTimeout, engines, devices, libtorchPath,
+            output, examples, savedModels, gridDll, gridArgs, startTimeout, engines, devices, libtorchPath,
             Servers.ServerCommand.Create(),
         };
         root.SetAction(async (result, cancellationToken) =>
@@ -117,12 +118,13 @@ public static class BenchCommand
                 return Program.Fail($"--start_timeout must be positive, got {timeout.ToString(CultureInfo.InvariantCulture)}");
             }
             var examplesDir = result.GetValue(examples) ?? Locations.DefaultExamples();
+            var savedModelsDir = result.GetValue(savedModels) ?? Locations.DefaultSavedModels();
             var selected = modelNames!.Select(n => BenchModel.Find(n)!).ToList();
             foreach (var m in selected)
             {
-                if (!File.Exists(m.ModelFile(examplesDir)))
+                if (!File.Exists(m.SourceModelFile(examplesDir, savedModelsDir)))
                 {
-                    return Program.Fail($"model {m.Name} not found: no {m.ModelFile(examplesDir)}");
+                    return Program.Fail($"model {m.Name} not found: no {m.SourceModelFile(examplesDir, savedModelsDir)}");
                 }
             }
             var needsTorch = configNames!.Contains(BenchConfigs.Torch)
@@ -163,6 +165,7 @@ public static class BenchCommand
                 GridArgs = result.GetValue(gridArgs)!.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                 OutputDirectory = Path.GetFullPath(result.GetValue(output) ?? Locations.DefaultOutput(started)),
                 Examples = Path.GetFullPath(examplesDir),
+                SavedModels = Path.GetFullPath(savedModelsDir),
                 GridDll = grid is null ? "" : Path.GetFullPath(grid),
                 StartTimeout = TimeSpan.FromSeconds(timeout),
                 Engines = engineNames!,

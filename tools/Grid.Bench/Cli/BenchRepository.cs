@@ -19,13 +19,17 @@ public static class BenchRepository
 {
     public const string ConfigFile = "config.pbtxt";
 
-    /// <summary>Copies the models for <paramref name="variant"/> from <paramref name="examples"/> into <paramref name="root"/>; returns <paramref name="root"/>.</summary>
-    public static string Build(IReadOnlyList<BenchModel> models, string examples, string root, EngineVariant variant)
+    /// <summary>
+    /// Copies the models for <paramref name="variant"/> from <paramref name="examples"/> (imported
+    /// models from <paramref name="savedModels"/>, as SavedModels) into <paramref name="root"/>;
+    /// returns <paramref name="root"/>.
+    /// </summary>
+    public static string Build(IReadOnlyList<BenchModel> models, string examples, string savedModels, string root, EngineVariant variant)
     {
         foreach (var model in models)
         {
             var torch = variant.Engine == BenchEngines.LibTorch;
-            var source = torch ? model.TorchVersionDirectory(examples) : model.VersionDirectory(examples);
+            var source = torch ? model.TorchVersionDirectory(examples) : model.SourceDirectory(examples, savedModels);
             var target = model.VersionDirectory(root);
             foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
             {
@@ -57,5 +61,34 @@ public static class BenchRepository
     }
 
     /// <summary>The directory name of a variant's repository under the run's work folder: models (ONNX Runtime on the CPU), models-torch-gpu…</summary>
+    /// <summary>
+    /// The repository raw <c>onnx</c> and <c>minimal</c> run: <paramref name="repository"/> itself
+    /// when every model is ONNX, else a copy in <paramref name="root"/> where each imported model is
+    /// the ONNX graph the importer makes of its <c>serving_default</c> signature (what
+    /// <c>grid convert</c> writes).
+    /// </summary>
+    public static string Converted(IReadOnlyList<BenchModel> models, string repository, string root)
+    {
+        if (!models.Any(m => m.SavedModel))
+        {
+            return repository;
+        }
+        foreach (var model in models)
+        {
+            var target = model.ModelFile(root);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (model.SavedModel)
+            {
+                var bundle = Grid.Engines.TensorFlow.SavedModel.SavedModelLoader.Load(model.VersionDirectory(repository));
+                File.WriteAllBytes(target, Grid.Engines.TensorFlow.Conversion.SignatureConverter.Convert(bundle, Grid.Models.ModelSignature.DefaultKey).Model);
+            }
+            else
+            {
+                File.Copy(model.ModelFile(repository), target);
+            }
+        }
+        return root;
+    }
+
     public static string DirectoryName(EngineVariant variant) => variant.IsDefault ? "models" : $"models-{variant.Name}";
 }

@@ -38,18 +38,19 @@ public static class BenchRunner
             {
                 if (!repositories.TryGetValue(variant, out var path))
                 {
-                    path = BenchRepository.Build(settings.Models, settings.Examples, Path.Combine(work.FullName, BenchRepository.DirectoryName(variant)), variant);
+                    path = BenchRepository.Build(settings.Models, settings.Examples, settings.SavedModels, Path.Combine(work.FullName, BenchRepository.DirectoryName(variant)), variant);
                     repositories[variant] = path;
                 }
                 return path;
             }
 
-            var repository = RepositoryFor(EngineVariant.OnnxCpu);
-            if (settings.Configs.Contains(BenchConfigs.Onnx))
+            // Raw ONNX Runtime and the minimal server run plain ONNX: an imported model's converted graph.
+            var repository = BenchRepository.Converted(settings.Models, RepositoryFor(EngineVariant.OnnxCpu), Path.Combine(work.FullName, "models-converted"));
+            if (settings.OnnxDevices.Contains(BenchDevices.Cpu))
             {
                 foreach (var model in settings.Models)
                 {
-                    report.Points.AddRange(RawOnnxBenchmark.Run(model, model.ModelFile(repository), settings.BatchSizes,
+                    report.Points.AddRange(RawOnnxBenchmark.Run(model, model.ModelFile(repository), BenchDevices.Cpu, settings.BatchSizes,
                         Math.Min(settings.WarmupSeconds, 0.5), settings.DurationSeconds, progress.Point, cancellationToken));
                 }
             }
@@ -63,6 +64,43 @@ public static class BenchRunner
                 report.Machine.LibTorch = gpu.Describe();
                 progress.Line($"libtorch: {report.Machine.LibTorch}");
             }
+            // ONNX Runtime's CUDA provider, after libtorch (which loads the same CUDA libraries
+            // through its own RUNPATHs): the libraries beside --libtorch_path's PyTorch install,
+            // or GRID_CUDA_LIBRARY_PATH, as grid finds them.
+            string? onnxGpuReason = null;
+            if (settings.OnnxDevices.Contains(BenchDevices.Gpu) || settings.Variants.Any(v => v is { Engine: BenchEngines.OnnxRuntime, Device: BenchDevices.Gpu }))
+            {
+                var cuda = Grid.Serving.Inference.OnnxCudaRuntime.Initialize(Grid.Serving.Inference.OnnxCudaRuntime.SearchDirectories(null, settings.LibTorchPath));
+                onnxGpuReason = cuda.Available ? null : $"no usable GPU for ONNX Runtime: {cuda.UnavailableReason}";
+                report.Machine.OnnxCuda = cuda.Available ? $"CUDA provider, {cuda.DeviceCount} device(s), libraries from {string.Join(":", cuda.LibraryDirectories)}" : onnxGpuReason;
+                progress.Line($"ONNX Runtime: {report.Machine.OnnxCuda}");
+            }
+            string? GpuReason(string engine) => engine == BenchEngines.OnnxRuntime ? onnxGpuReason : gpu.GpuUnusableReason;
+
+            if (settings.OnnxDevices.Contains(BenchDevices.Gpu))
+            {
+                var variant = new EngineVariant(BenchEngines.OnnxRuntime, BenchDevices.Gpu);
+                if (onnxGpuReason is not null)
+                {
+                    Fail(report, progress, BenchConfigs.Onnx, variant, onnxGpuReason);
+                }
+                else
+                {
+                    foreach (var model in settings.Models)
+                    {
+                        try
+                        {
+                            report.Points.AddRange(RawOnnxBenchmark.Run(model, model.ModelFile(repository), BenchDevices.Gpu, settings.BatchSizes,
+                                Math.Min(settings.WarmupSeconds, 0.5), settings.DurationSeconds, progress.Point, cancellationToken));
+                        }
+                        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+                        {
+                            Fail(report, progress, BenchConfigs.Onnx, variant, $"{model.Name}: {e.Message.Split('\n', 2)[0]}");
+                        }
+                    }
+                }
+            }
+
             foreach (var device in settings.TorchDevices)
             {
                 var variant = new EngineVariant(BenchEngines.LibTorch, device);
@@ -91,14 +129,14 @@ public static class BenchRunner
                 IReadOnlyList<EngineVariant?> variants = BenchConfigs.PerEngine.Contains(config) ? [.. settings.Variants] : [(EngineVariant?)null];
                 foreach (var variant in variants)
                 {
-                    if (variant?.Device == BenchDevices.Gpu && gpu.GpuUnusableReason is { } reason)
+                    if (variant?.Device == BenchDevices.Gpu && GpuReason(variant.Engine) is { } reason)
                     {
                         Fail(report, progress, config, variant, reason);
                         continue;
                     }
                     try
                     {
-                        await RunServerConfigAsync(config, variant, settings, RepositoryFor(variant ?? EngineVariant.OnnxCpu), work.FullName, report, progress, cancellationToken);
+                        await RunServerConfigAsync(config, variant, settings, config == BenchConfigs.Minimal ? repository : RepositoryFor(variant ?? EngineVariant.OnnxCpu), work.FullName, report, progress, cancellationToken);
                     }
                     catch (ServerStartException e)
                     {

@@ -49,6 +49,9 @@ public sealed record BenchSettings
     public IReadOnlyList<string> GridArgs { get; init; } = [];
     public required string OutputDirectory { get; init; }
     public required string Examples { get; init; }
+
+    /// <summary>Where imported models (<see cref="BenchModel.SavedModel"/>) are copied from.</summary>
+    public string SavedModels { get; init; } = Locations.DefaultSavedModels();
     public required string GridDll { get; init; }
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
@@ -66,6 +69,9 @@ public sealed record BenchSettings
 
     /// <summary>Raw libtorch's devices: every device given (libtorch runs on both).</summary>
     public IReadOnlyList<string> TorchDevices => Configs.Contains(BenchConfigs.Torch) ? BenchDevices.All.Where(Devices.Contains).ToList() : [];
+
+    /// <summary>Devices raw <c>onnx</c> sweeps: always the CPU, and each other device of <see cref="Devices"/>.</summary>
+    public IReadOnlyList<string> OnnxDevices => Configs.Contains(BenchConfigs.Onnx) ? BenchDevices.All.Where(d => d == BenchDevices.Cpu || Devices.Contains(d)).ToList() : [];
 
     /// <summary>The network series in the order they run: each server config, the grid ones once per variant.</summary>
     public IReadOnlyList<string> ServerSeries => BenchSeries.Servers(Configs, Variants);
@@ -95,7 +101,7 @@ public sealed record BenchSettings
     /// <summary>Points the run will measure, for the progress counter.</summary>
     public int PlannedPoints()
     {
-        var onnx = Configs.Contains(BenchConfigs.Onnx) ? Models.Count * BatchSizes.Count : 0;
+        var onnx = OnnxDevices.Count * Models.Count * BatchSizes.Count;
         var torch = TorchDevices.Count * Models.Count * BatchSizes.Count;
         var perProtocol = Models.Sum(m => Concurrency.Count + (RateFor(m) > 0 ? 1 : 0));
         return onnx + torch + ServerSeries.Count * Protocols.Count * perProtocol;
@@ -143,11 +149,11 @@ public sealed record BenchSettings
         }
         foreach (var device in devices.Where(d => d != BenchDevices.Cpu))
         {
-            var used = (grid.Count > 0 && variants.Any(v => v.Device == device)) || configs.Contains(BenchConfigs.Torch);
+            var used = (grid.Count > 0 && variants.Any(v => v.Device == device)) || configs.Contains(BenchConfigs.Torch) || configs.Contains(BenchConfigs.Onnx);
             if (!used)
             {
                 return $"--devices {device}: nothing selected runs on {device} "
-                       + $"(only {BenchEngines.LibTorch} can: add it to --engines with a grid configuration, or add {BenchConfigs.Torch} to --configs)";
+                       + $"(add a grid configuration, or {BenchConfigs.Onnx} or {BenchConfigs.Torch} to --configs)";
             }
         }
         return null;

@@ -22,6 +22,10 @@ public static class Locations
         return Path.Combine("examples", "models");
     }
 
+    /// <summary>The real SavedModels the project's tests use: ../shared/fixtures/savedmodels beside the repository.</summary>
+    public static string DefaultSavedModels() =>
+        Path.GetFullPath(Path.Combine(RepositoryRoot ?? Directory.GetCurrentDirectory(), "..", "shared", "fixtures", "savedmodels"));
+
     /// <summary>artifacts/bench/&lt;timestamp&gt;/ under the repository (or the working directory).</summary>
     public static string DefaultOutput(DateTimeOffset now) =>
         Path.Combine(RepositoryRoot ?? Directory.GetCurrentDirectory(), "artifacts", "bench", now.ToLocalTime().ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));

@@ -7,14 +7,28 @@ namespace Grid.Bench.Onnx;
 /// (a) The compute limit: ONNX Runtime in this process, one <see cref="InferenceSession"/> with
 /// default options as Grid creates it (IntraOpNumThreads 0: one thread per core), whole batches
 /// through pre-allocated input and output tensors, timed for a fixed duration per batch size.
+/// On a GPU the session has the CUDA provider on device 0, set up as Grid sets it up, and the
+/// tensors stay in host memory, so each run includes the copies in and out, as a served request does.
 /// </summary>
 public static class RawOnnxBenchmark
 {
     public static List<BenchPoint> Run(
-        BenchModel model, string modelFile, IReadOnlyList<int> batchSizes, double warmupSeconds, double durationSeconds,
+        BenchModel model, string modelFile, string device, IReadOnlyList<int> batchSizes, double warmupSeconds, double durationSeconds,
         Action<BenchPoint> onPoint, CancellationToken cancellationToken)
     {
         using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 0 };
+        if (device == BenchDevices.Gpu)
+        {
+            using var cuda = new OrtCUDAProviderOptions();
+            cuda.UpdateOptions(new Dictionary<string, string>
+            {
+                ["device_id"] = "0",
+                ["arena_extend_strategy"] = "kSameAsRequested",
+                ["cudnn_conv_algo_search"] = "EXHAUSTIVE",
+                ["do_copy_in_default_stream"] = "1",
+            });
+            options.AppendExecutionProvider_CUDA(cuda);
+        }
         using var session = new InferenceSession(modelFile, options);
         using var runOptions = new RunOptions();
         var outputName = model.Output;
@@ -36,7 +50,7 @@ public static class RawOnnxBenchmark
 
             void RunOnce() => session.Run(runOptions, inputNames, inputs, outputNames, outputs);
 
-            var point = RawBatchSweep.Measure(BenchConfigs.Onnx, BenchEngines.OnnxRuntime, BenchDevices.Cpu, model, batch, warmupSeconds, durationSeconds, RunOnce, cancellationToken);
+            var point = RawBatchSweep.Measure(BenchConfigs.Onnx, BenchEngines.OnnxRuntime, device, model, batch, warmupSeconds, durationSeconds, RunOnce, cancellationToken);
             points.Add(point);
             onPoint(point);
         }

@@ -197,6 +197,9 @@ public sealed record MachineInfo
     /// </summary>
     public string? LibTorch { get; set; }
 
+    /// <summary>What ONNX Runtime's CUDA provider found in grid-bench; null when no ONNX Runtime GPU series was asked for.</summary>
+    public string? OnnxCuda { get; set; }
+
     /// <summary>NVIDIA GPUs the kernel driver lists (their model names), whatever libtorch can use.</summary>
     public IReadOnlyList<string> Gpus { get; init; } = [];
 

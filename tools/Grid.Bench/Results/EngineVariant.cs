@@ -3,7 +3,7 @@ namespace Grid.Bench.Results;
 /// <summary>The engines Grid can serve a model with, by their Triton platform names.</summary>
 public static class BenchEngines
 {
-    /// <summary>ONNX Runtime (the CPU build here): <c>model.onnx</c>.</summary>
+    /// <summary>ONNX Runtime: <c>model.onnx</c>, on the CPU, or on a GPU in a <c>GridOnnxRuntime=cuda</c> build.</summary>
     public const string OnnxRuntime = "onnxruntime_onnx";
 
     /// <summary>libtorch through TorchSharp: a TorchScript <c>model.pt</c> with its <c>signature.json</c>.</summary>
@@ -11,10 +11,13 @@ public static class BenchEngines
 
     public static readonly IReadOnlyList<string> All = [OnnxRuntime, LibTorch];
 
-    /// <summary>The devices an engine can run on in this build: ONNX Runtime is the CPU build.</summary>
+    /// <summary>
+    /// The devices an engine can run on. A GPU series of a build or machine without CUDA fails
+    /// with the reason instead of running.
+    /// </summary>
     public static IReadOnlyList<string> DevicesOf(string engine) => engine switch
     {
-        OnnxRuntime => [BenchDevices.Cpu],
+        OnnxRuntime => [BenchDevices.Cpu, BenchDevices.Gpu],
         LibTorch => [BenchDevices.Cpu, BenchDevices.Gpu],
         _ => [],
     };
@@ -69,7 +72,8 @@ public sealed record EngineVariant(string Engine, string Device)
 /// A series: one configuration on one engine and device, the unit of a table column, a chart
 /// line and a failure. Its name is the config name for ONNX Runtime on the CPU
 /// (<c>grid</c>, <c>onnx</c>), the config and the variant otherwise (<c>grid+torch-cpu</c>,
-/// <c>grid-batching+torch-gpu</c>), and <c>torch-cpu</c> / <c>torch-gpu</c> for raw libtorch.
+/// <c>grid-batching+torch-gpu</c>), <c>torch-cpu</c> / <c>torch-gpu</c> for raw libtorch and
+/// <c>onnx-gpu</c> for raw ONNX Runtime on a GPU.
 /// </summary>
 public static class BenchSeries
 {
@@ -78,6 +82,10 @@ public static class BenchSeries
         if (config == BenchConfigs.Torch)
         {
             return $"{BenchConfigs.Torch}-{device ?? BenchDevices.Cpu}";
+        }
+        if (config == BenchConfigs.Onnx)
+        {
+            return device is null or BenchDevices.Cpu ? BenchConfigs.Onnx : $"{BenchConfigs.Onnx}-{device}";
         }
         if (engine is null || device is null || new EngineVariant(engine, device).IsDefault)
         {
@@ -97,13 +105,13 @@ public static class BenchSeries
             .SelectMany(c => BenchConfigs.PerEngine.Contains(c) ? variants.Select(v => Name(c, v)) : [c])
             .ToList();
 
-    /// <summary>The raw in-process series: <c>onnx</c>, then <c>torch-DEVICE</c> per device.</summary>
+    /// <summary>The raw in-process series: <c>onnx</c> and <c>onnx-gpu</c>, then <c>torch-DEVICE</c> per device.</summary>
     public static List<string> Raw(IReadOnlyList<string> configs, IReadOnlyList<string> devices)
     {
         var names = new List<string>();
         if (configs.Contains(BenchConfigs.Onnx))
         {
-            names.Add(BenchConfigs.Onnx);
+            names.AddRange(BenchDevices.All.Where(d => d == BenchDevices.Cpu || devices.Contains(d)).Select(d => Name(BenchConfigs.Onnx, BenchEngines.OnnxRuntime, d)));
         }
         if (configs.Contains(BenchConfigs.Torch))
         {

@@ -18,7 +18,7 @@ public static class MarkdownReport
         md.AppendLine($"Started {report.StartedAt.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC, {(s.Quick ? "quick" : "full")} mode, {report.WallSeconds.ToString("0", Inv)} s wall time.");
         md.AppendLine($"Machine: {m.CpuCount} CPUs{(m.CpuModel is null ? "" : $" ({m.CpuModel})")}, {m.Os}, {m.Dotnet}"
                       + $"{(m.OnnxRuntime is null ? "" : $", ONNX Runtime {m.OnnxRuntime}")}{(m.Commit is null ? "" : $", commit {m.Commit}")}"
-                      + $"{(m.Gpus.Count == 0 ? ", no NVIDIA GPU" : $", GPU {string.Join(", ", m.Gpus)}")}{(m.LibTorch is null ? "" : $"; libtorch: {m.LibTorch}")}"
+                      + $"{(m.Gpus.Count == 0 ? ", no NVIDIA GPU" : $", GPU {string.Join(", ", m.Gpus)}")}{(m.LibTorch is null ? "" : $"; libtorch: {m.LibTorch}")}{(m.OnnxCuda is null ? "" : $"; ONNX Runtime: {m.OnnxCuda}")}"
                       + $"{(m.CpuBusyBeforeRun is not { } busy ? "" : $"; CPU {busy.ToString("P0", Inv)} busy in the half second before the run")}.");
         md.AppendLine($"Every network point: batch-1 Predict requests, {Seconds(s.WarmupSeconds)} warm-up then {Seconds(s.DurationSeconds)} measured; "
                       + $"gRPC over min(clients, {s.GrpcChannels}) channels with tensor_content, REST with a row-format JSON body; "

@@ -116,7 +116,7 @@ public static class RatioCalculator
 
     /// <summary>
     /// Each other engine and device against ONNX Runtime on the CPU, per model, without targets:
-    /// raw libtorch on each device ÷ raw ONNX Runtime, each at its best batch size (when
+    /// raw libtorch on each device and raw ONNX Runtime on a GPU ÷ raw ONNX Runtime on the CPU, each at its best batch size (when
     /// <c>torch</c> ran), and grid and grid-batching on each variant ÷ the same config on ONNX
     /// Runtime on the CPU at <see cref="ThroughputConcurrency"/> gRPC clients.
     /// </summary>
@@ -125,20 +125,17 @@ public static class RatioCalculator
         var ratios = new List<Ratio>();
         foreach (var model in settings.Models)
         {
-            if (settings.Configs.Contains(BenchConfigs.Torch))
+            // Raw libtorch on each device, and raw ONNX Runtime on a GPU, against raw ONNX Runtime on the CPU.
+            foreach (var series in BenchSeries.Raw(settings.Configs, settings.Devices).Where(s => s != BenchConfigs.Onnx))
             {
-                foreach (var device in BenchDevices.All.Where(settings.Devices.Contains))
-                {
-                    var series = BenchSeries.Name(BenchConfigs.Torch, BenchEngines.LibTorch, device);
-                    var torch = Best(points.Where(p => p.Series == series && p.Model == model));
-                    var onnx = Best(points.Where(p => p.Series == BenchConfigs.Onnx && p.Model == model));
-                    ratios.Add(Divide(
-                        $"{model}_{series}_vs_onnx",
-                        $"{model}: raw {series} ÷ raw onnx samples/s, each at its best batch size{(torch is null || onnx is null ? "" : $" ({torch.BatchSize}, {onnx.BatchSize})")}",
-                        null, null,
-                        torch is null ? (null, $"no raw {series} {model} point") : (torch.SamplesPerSecond, null),
-                        onnx is null ? (null, $"no raw onnx {model} point") : (onnx.SamplesPerSecond, null)));
-                }
+                var other = Best(points.Where(p => p.Series == series && p.Model == model));
+                var onnx = Best(points.Where(p => p.Series == BenchConfigs.Onnx && p.Model == model));
+                ratios.Add(Divide(
+                    $"{model}_{series}_vs_onnx",
+                    $"{model}: raw {series} ÷ raw onnx samples/s, each at its best batch size{(other is null || onnx is null ? "" : $" ({other.BatchSize}, {onnx.BatchSize})")}",
+                    null, null,
+                    other is null ? (null, $"no raw {series} {model} point") : (other.SamplesPerSecond, null),
+                    onnx is null ? (null, $"no raw onnx {model} point") : (onnx.SamplesPerSecond, null)));
             }
             foreach (var config in new[] { BenchConfigs.Grid, BenchConfigs.GridBatching }.Where(settings.Configs.Contains))
             {
@@ -152,6 +149,62 @@ public static class RatioCalculator
                         Throughput(ClosedSeries(points, series, model, BenchProtocols.Grpc, ThroughputConcurrency), $"{series} {model} gRPC c={ThroughputConcurrency}"),
                         Throughput(ClosedSeries(points, config, model, BenchProtocols.Grpc, ThroughputConcurrency), $"{config} {model} gRPC c={ThroughputConcurrency}")));
                 }
+            }
+        }
+        ratios.AddRange(GpuRatios(points, settings));
+        return ratios;
+    }
+
+    /// <summary>
+    /// For each engine measured raw on a GPU, per model: grid-batching on that GPU at
+    /// <see cref="ThroughputConcurrency"/> gRPC clients ÷ the raw engine on the GPU at its best
+    /// batch size (target ≥ 0.8 for convnet), and the raw engine on the GPU ÷ the same engine on
+    /// the CPU at the same batch size, the largest of at least 32 that both measured (target ≥ 10
+    /// for convnet). Other models are reported without targets.
+    /// </summary>
+    public static List<Ratio> GpuRatios(IReadOnlyList<BenchPoint> points, RunSettings settings)
+    {
+        var ratios = new List<Ratio>();
+        if (!settings.Devices.Contains(BenchDevices.Gpu))
+        {
+            return ratios;
+        }
+        var raw = BenchSeries.Raw(settings.Configs, settings.Devices);
+        foreach (var engine in BenchEngines.All)
+        {
+            var config = engine == BenchEngines.OnnxRuntime ? BenchConfigs.Onnx : BenchConfigs.Torch;
+            var gpuSeries = BenchSeries.Name(config, engine, BenchDevices.Gpu);
+            var cpuSeries = BenchSeries.Name(config, engine, BenchDevices.Cpu);
+            if (!raw.Contains(gpuSeries))
+            {
+                continue;
+            }
+            foreach (var model in settings.Models)
+            {
+                var convnet = model == "convnet";
+                var best = Best(points.Where(p => p.Series == gpuSeries && p.Model == model));
+                if (settings.Configs.Contains(BenchConfigs.GridBatching) && settings.Variants.Contains(new EngineVariant(engine, BenchDevices.Gpu)))
+                {
+                    var batching = BenchSeries.Name(BenchConfigs.GridBatching, engine, BenchDevices.Gpu);
+                    ratios.Add(Divide(
+                        $"{model}_{batching}_vs_{gpuSeries}",
+                        $"{model}, {ThroughputConcurrency} concurrent gRPC clients: {batching} samples/s ÷ raw {gpuSeries} samples/s at its best batch size{(best is null ? "" : $" ({best.BatchSize})")}",
+                        convnet ? ">=" : null, convnet ? 0.8 : null,
+                        Throughput(ClosedSeries(points, batching, model, BenchProtocols.Grpc, ThroughputConcurrency), $"{batching} {model} gRPC c={ThroughputConcurrency}"),
+                        best is null ? (null, $"no raw {gpuSeries} {model} point") : (best.SamplesPerSecond, null)));
+                }
+                var batch = points.Where(p => p.Series == gpuSeries && p.Model == model && p.BatchSize >= 32 && p.Errors == 0)
+                    .Select(p => p.BatchSize)
+                    .Where(b => points.Any(c => c.Series == cpuSeries && c.Model == model && c.BatchSize == b && c.Errors == 0))
+                    .DefaultIfEmpty(0).Max();
+                var onGpu = points.FirstOrDefault(p => p.Series == gpuSeries && p.Model == model && p.BatchSize == batch);
+                var onCpu = points.FirstOrDefault(p => p.Series == cpuSeries && p.Model == model && p.BatchSize == batch);
+                ratios.Add(Divide(
+                    $"{model}_{gpuSeries}_vs_{cpuSeries}",
+                    $"{model}: raw {gpuSeries} ÷ raw {cpuSeries} samples/s at batch {(batch == 0 ? "≥ 32" : batch.ToString(CultureInfo.InvariantCulture))}",
+                    convnet ? ">=" : null, convnet ? 10.0 : null,
+                    onGpu is null ? (null, $"no raw {gpuSeries} {model} point at a batch ≥ 32 that {cpuSeries} measured too") : (onGpu.SamplesPerSecond, null),
+                    onCpu is null ? (null, $"no raw {cpuSeries} {model} point at batch ≥ 32") : (onCpu.SamplesPerSecond, null)));
             }
         }
         return ratios;

@@ -17,12 +17,16 @@ internal sealed class ConversionContext
     private readonly HashSet<TfNode> _dead = [];
     private readonly Dictionary<HostTensor, ConvertedTensor> _variableReads = new(ReferenceEqualityComparer.Instance);
 
-    public ConversionContext(OnnxGraphBuilder builder, GraphFlattener flattener, IVariableSource variables)
+    public ConversionContext(OnnxGraphBuilder builder, GraphFlattener flattener, IVariableSource variables, TableInitializers? tables = null)
     {
         Builder = builder;
         Flattener = flattener;
         Variables = variables;
+        Tables = tables ?? TableInitializers.Empty;
     }
+
+    /// <summary>The main graph's table initializers, by table node (lookup tables become constants).</summary>
+    public TableInitializers Tables { get; }
 
     public OnnxGraphBuilder Builder { get; }
 

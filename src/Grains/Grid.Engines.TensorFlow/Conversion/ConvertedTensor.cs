@@ -33,6 +33,9 @@ public sealed class ConvertedTensor
     /// <summary>For a resource handle: the variable's name, for messages.</summary>
     public string? VariableName { get; private init; }
 
+    /// <summary>For a lookup table handle (HashTable initialised from constants): its keys and values.</summary>
+    public (HostTensor Keys, HostTensor Values, string Name)? Table { get; private init; }
+
     /// <summary>True for an ONNX sequence standing for a TensorFlow TensorList.</summary>
     public bool IsSequence { get; private init; }
 
@@ -61,10 +64,13 @@ public sealed class ConvertedTensor
     public static ConvertedTensor Resource(string variableName, HostTensor value)
         => new(value.DType, value.Shape) { Variable = value, VariableName = variableName };
 
+    public static ConvertedTensor LookupTable(string tableName, HostTensor keys, HostTensor values)
+        => new(DataType.DtResource, []) { Table = (keys, values, tableName) };
+
     public static ConvertedTensor Sequence(string onnxName, DataType elementType, IReadOnlyList<long>? elementDims)
         => new(elementType, elementDims) { OnnxName = onnxName, IsSequence = true };
 
     /// <summary>The same tensor with a more precise static shape (used when a node pins the shape down).</summary>
     public ConvertedTensor WithDims(IReadOnlyList<long>? dims)
-        => new(DType, dims) { Constant = Constant, Variable = Variable, VariableName = VariableName, IsSequence = IsSequence, OnnxName = OnnxName };
+        => new(DType, dims) { Constant = Constant, Variable = Variable, VariableName = VariableName, IsSequence = IsSequence, OnnxName = OnnxName, Table = Table };
 }

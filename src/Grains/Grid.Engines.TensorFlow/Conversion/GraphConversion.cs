@@ -20,25 +20,58 @@ internal static class GraphConversion
     };
 
     /// <summary>
+    /// Ops that change state the graph keeps between runs (variables, tables, queues, counters).
+    /// A signature that runs one is refused: Grid imports a graph once and runs it as a pure
+    /// function, so an update would be lost, not kept.
+    /// </summary>
+    public static bool IsStateful(string op)
+        => op is "Assign" or "AssignAdd" or "AssignSub" or "AssignVariableOp" or "AssignAddVariableOp" or "AssignSubVariableOp"
+            or "CountUpTo" or "ResourceCountUpTo" or "DestroyResourceOp"
+            or "LookupTableInsert" or "LookupTableInsertV2" or "LookupTableRemoveV2" or "LookupTableImport" or "LookupTableImportV2"
+            or "InitializeTable" or "InitializeTableV2" or "InitializeTableFromTextFile" or "InitializeTableFromTextFileV2"
+            || op.StartsWith("Scatter", StringComparison.Ordinal) || op.StartsWith("ResourceScatter", StringComparison.Ordinal)
+            || op.StartsWith("Apply", StringComparison.Ordinal) || op.StartsWith("ResourceApply", StringComparison.Ordinal)
+            || op.StartsWith("SparseApply", StringComparison.Ordinal) || op.StartsWith("ResourceSparseApply", StringComparison.Ordinal)
+            || (op.StartsWith("Queue", StringComparison.Ordinal) && (op.Contains("Enqueue", StringComparison.Ordinal) || op.Contains("Dequeue", StringComparison.Ordinal)));
+
+    /// <summary>
     /// Throws one Unimplemented <see cref="ServingException"/> naming every op type without a
     /// converter (with one node of each) among the nodes <paramref name="roots"/> depend on,
-    /// including the functions of loops and conditionals; returns when there is none.
+    /// including the functions of loops and conditionals, followed by <paramref name="reasons"/>
+    /// (why a node the converter knows could still not be converted); returns when there is
+    /// neither. A graph that changes state (<see cref="IsStateful"/>) is refused first, naming
+    /// those ops. Nodes in <paramref name="cut"/> are handled outside the ONNX graph: neither
+    /// they nor what only they depend on are checked.
     /// </summary>
-    public static void CheckSupported(GraphFlattener flattener, IEnumerable<TensorRef> roots)
+    public static void CheckSupported(GraphFlattener flattener, IEnumerable<TensorRef> roots, IReadOnlySet<TfNode>? cut = null, IReadOnlyList<string>? reasons = null)
     {
         var unsupported = new Dictionary<string, string>(StringComparer.Ordinal);
-        Collect(flattener, roots, unsupported, depth: 0);
-        if (unsupported.Count > 0)
+        var stateful = new Dictionary<string, string>(StringComparer.Ordinal);
+        Collect(flattener, roots, unsupported, stateful, cut, depth: 0);
+        if (stateful.Count > 0)
         {
             throw new ServingException(ServingStatusCode.Unimplemented,
-                "unsupported TensorFlow ops: " + string.Join(", ", unsupported.Select(u => $"{u.Key} (node {u.Value})")));
+                "the graph is stateful (" + string.Join(", ", stateful.Select(u => $"{u.Key} (node {u.Value})"))
+                + "): Grid serves only stateless graphs");
+        }
+
+        var parts = new List<string>();
+        if (unsupported.Count > 0)
+        {
+            parts.Add("unsupported TensorFlow ops: " + string.Join(", ", unsupported.Select(u => $"{u.Key} (node {u.Value})")));
+        }
+
+        parts.AddRange(reasons ?? []);
+        if (parts.Count > 0)
+        {
+            throw new ServingException(ServingStatusCode.Unimplemented, string.Join("; ", parts));
         }
     }
 
     /// <summary>Converts every node <paramref name="roots"/> depend on that is not converted yet (feeds must be).</summary>
     public static void Convert(ConversionContext context, IEnumerable<TensorRef> roots)
     {
-        foreach (var node in PostOrder(roots.Select(r => r.Node)))
+        foreach (var node in PostOrder(roots.Select(r => r.Node), context.IsConverted))
         {
             if (context.IsConverted(node))
             {
@@ -74,9 +107,10 @@ internal static class GraphConversion
 
     /// <summary>
     /// The nodes the roots depend on, each after all its inputs (iterative: deep graphs do not
-    /// exhaust the stack). A cycle (TF1 loop) throws Unimplemented.
+    /// exhaust the stack). A cycle (TF1 loop) throws Unimplemented. A node for which
+    /// <paramref name="stop"/> holds is listed, but what it depends on is not visited through it.
     /// </summary>
-    public static IReadOnlyList<TfNode> PostOrder(IEnumerable<TfNode> roots)
+    public static IReadOnlyList<TfNode> PostOrder(IEnumerable<TfNode> roots, Func<TfNode, bool>? stop = null)
     {
         var order = new List<TfNode>();
         var done = new HashSet<TfNode>();
@@ -93,7 +127,7 @@ internal static class GraphConversion
             while (stack.Count > 0)
             {
                 var (node, next) = stack.Pop();
-                if (next < node.Inputs.Count)
+                if (next < node.Inputs.Count && (stop is null || !stop(node)))
                 {
                     stack.Push((node, next + 1));
                     var input = node.Inputs[next].Node;
@@ -122,16 +156,21 @@ internal static class GraphConversion
         return order;
     }
 
-    private static void Collect(GraphFlattener flattener, IEnumerable<TensorRef> roots, Dictionary<string, string> unsupported, int depth)
+    private static void Collect(GraphFlattener flattener, IEnumerable<TensorRef> roots, Dictionary<string, string> unsupported,
+        Dictionary<string, string> stateful, IReadOnlySet<TfNode>? cut, int depth)
     {
-        foreach (var node in PostOrder(roots.Select(r => r.Node)))
+        foreach (var node in PostOrder(roots.Select(r => r.Node), cut is null ? null : cut.Contains))
         {
-            if (node.Op == GraphFlattener.FeedOp)
+            if (node.Op == GraphFlattener.FeedOp || (cut?.Contains(node) ?? false))
             {
                 continue;
             }
 
-            if (!OpRegistry.IsSupported(node.Op))
+            if (IsStateful(node.Op))
+            {
+                stateful.TryAdd(node.Op, node.Name);
+            }
+            else if (!OpRegistry.IsSupported(node.Op))
             {
                 unsupported.TryAdd(node.Op, node.Name);
             }
@@ -143,7 +182,7 @@ internal static class GraphConversion
                         ?? throw ServingException.InvalidArgument($"node {node.Name} has no function attribute '{attr}'");
                     var function = flattener.ForFunction(name, node.Name + "/" + attr + "/");
                     var outputs = flattener.Functions[name].Signature.OutputArg.Count;
-                    Collect(function, Enumerable.Range(0, outputs).Select(function.ResolveOutput), unsupported, depth + 1);
+                    Collect(function, Enumerable.Range(0, outputs).Select(function.ResolveOutput), unsupported, stateful, null, depth + 1);
                 }
             }
         }

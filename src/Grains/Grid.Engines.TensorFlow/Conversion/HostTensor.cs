@@ -61,6 +61,9 @@ public sealed class HostTensor
 
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
 
+    /// <summary>The elements of a <c>DT_STRING</c> tensor; null for other dtypes.</summary>
+    public IReadOnlyList<ByteString>? Strings => _strings;
+
     /// <summary>The raw little-endian bytes (empty for strings).</summary>
     public ReadOnlyMemory<byte> Data => _data;
 

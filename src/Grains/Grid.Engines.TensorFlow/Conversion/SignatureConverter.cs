@@ -11,10 +11,27 @@ namespace Grid.Engines.TensorFlow.Conversion;
 /// unknown rank), <see cref="SignatureDims"/> the SignatureDef's.
 /// </summary>
 public sealed record OnnxSignatureTensor(
-    string Key, string OnnxName, string TensorName, DataType DType, IReadOnlyList<long>? Dims, IReadOnlyList<long>? SignatureDims);
+    string Key, string OnnxName, string TensorName, DataType DType, IReadOnlyList<long>? Dims, IReadOnlyList<long>? SignatureDims)
+{
+    /// <summary>
+    /// True for an input only host stages read (<see cref="OnnxConversion.HostStages"/>): the
+    /// ONNX model has no input for it and <see cref="OnnxName"/> names none.
+    /// </summary>
+    public bool HostOnly { get; init; }
+}
 
-/// <summary>A signature converted to an ONNX model: the serialized model and where each signature tensor went.</summary>
-public sealed record OnnxConversion(byte[] Model, IReadOnlyList<OnnxSignatureTensor> Inputs, IReadOnlyList<OnnxSignatureTensor> Outputs);
+/// <summary>
+/// A signature converted to an ONNX model: the serialized model, where each signature tensor
+/// went, and the steps that run on the host ahead of the model (none for most signatures:
+/// ParseExample, image decoding): each turns a DT_STRING signature input into ONNX inputs.
+/// </summary>
+public sealed record OnnxConversion(
+    byte[] Model, IReadOnlyList<OnnxSignatureTensor> Inputs, IReadOnlyList<OnnxSignatureTensor> Outputs,
+    IReadOnlyList<HostStage>? HostStages = null)
+{
+    /// <summary>The host stages, in graph order; empty when the model takes every input itself.</summary>
+    public IReadOnlyList<HostStage> Stages => HostStages ?? [];
+}
 
 /// <summary>
 /// Converts one SignatureDef of a TensorFlow graph to a self-contained ONNX model (opset
@@ -26,6 +43,10 @@ public sealed record OnnxConversion(byte[] Model, IReadOnlyList<OnnxSignatureTen
 /// keeps its declared shape, unknown dimensions symbolic; any other fed tensor (a TF1 Identity)
 /// gets symbolic dimensions of the declared rank, because TensorFlow does not check its shape.
 /// Outputs are declared with symbolic dimensions of the declared rank.</para>
+/// <para>ParseExample / ParseExampleV2 and image decode ops fed by a signature input are cut out
+/// of the ONNX graph (<see cref="HostStage"/>): the model takes their outputs as inputs and the
+/// host parses the serialized tf.Examples (<see cref="ExampleParseStage"/>) or decodes the images
+/// (<see cref="ImageDecodeStage"/>); the signature input keeps its declared name and shape.</para>
 /// <para>Nothing is converted partially: a graph with ops the converter lacks fails with one
 /// Unimplemented <see cref="ServingException"/> naming every such op type and one node of each.</para>
 /// </summary>
@@ -65,24 +86,55 @@ public static class SignatureConverter
 
         var flattener = new GraphFlattener(graph, inputNames);
         var roots = outputs.Select(o => flattener.Resolve(TensorName(o.Key, o.Value))).ToArray();
-        GraphConversion.CheckSupported(flattener, roots);
+        var feedKeys = new Dictionary<TfNode, string>();
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            if (FedType(flattener, inputNames[i], inputs[i].Value) == DataType.DtString)
+            {
+                feedKeys.TryAdd(flattener.Feed(inputNames[i]), inputs[i].Key);
+            }
+        }
 
+        var (cuts, reasons) = HostCuts.Find(roots, feedKeys);
+        var cutNodes = cuts.Select(c => c.Node).ToHashSet();
+        GraphConversion.CheckSupported(flattener, roots, cutNodes, reasons);
+
+        // An input only cut nodes read is handled on the host and never reaches ONNX.
+        var reached = GraphConversion.PostOrder(roots.Select(r => r.Node), cutNodes.Contains).ToHashSet();
         var builder = new OnnxGraphBuilder(string.IsNullOrEmpty(graphName) ? "signature" : graphName);
-        var context = new ConversionContext(builder, flattener, variables);
+        var context = new ConversionContext(builder, flattener, variables, TableInitializers.Index(graph));
         var inputInfos = new List<OnnxSignatureTensor>();
         for (var i = 0; i < inputs.Length; i++)
         {
             var (key, info) = (inputs[i].Key, inputs[i].Value);
             var dtype = TfDataTypes.BaseType(info.Dtype);
             var dims = InputDims(flattener, inputNames[i], info);
+            var feed = flattener.Feed(inputNames[i]);
+            if (cuts.Any(c => c.InputKey == key) && !reached.Contains(feed))
+            {
+                // Typed as the graph takes it: an export may declare the placeholder wrongly
+                // (half_plus_three's tf_example:0 says DT_FLOAT), and TensorFlow feeds by name.
+                inputInfos.Add(new OnnxSignatureTensor(key, "", inputNames[i], DataType.DtString, dims, SignatureDims(info)) { HostOnly = true });
+                continue;
+            }
+
             builder.AddInput(key, TfDataTypes.ToOnnx(dtype), dims);
-            context.SetConverted(flattener.Feed(inputNames[i]), [ConvertedTensor.Value(key, dtype, dims)]);
+            context.SetConverted(feed, [ConvertedTensor.Value(key, dtype, dims)]);
             inputInfos.Add(new OnnxSignatureTensor(key, key, inputNames[i], dtype, dims, SignatureDims(info)));
         }
 
         // Output keys are reserved before any node is named, so outputs keep their keys as ONNX names
         // (only a key that is also an input key gets a suffix).
         var outputNames = outputs.Select(o => builder.UniqueName(o.Key)).ToArray();
+
+        var stages = new List<HostStage>();
+        foreach (var cut in cuts)
+        {
+            var (outputsOfNode, stage) = cut.Materialize(builder);
+            context.SetConverted(cut.Node, outputsOfNode);
+            stages.Add(stage);
+        }
+
         GraphConversion.Convert(context, roots);
 
         var outputInfos = new List<OnnxSignatureTensor>();
@@ -105,7 +157,7 @@ public static class SignatureConverter
             outputInfos.Add(new OnnxSignatureTensor(key, name, info.Name, converted.DType, dims, SignatureDims(info)));
         }
 
-        return new OnnxConversion(builder.ToModelBytes("grid-tensorflow-converter", $"TensorFlow signature {graphName}"), inputInfos, outputInfos);
+        return new OnnxConversion(builder.ToModelBytes("grid-tensorflow-converter", $"TensorFlow signature {graphName}"), inputInfos, outputInfos, stages);
     }
 
     private static IReadOnlyList<long>? SignatureDims(TensorInfo info)
@@ -115,6 +167,16 @@ public static class SignatureConverter
         => info.EncodingCase == TensorInfo.EncodingOneofCase.Name
             ? info.Name
             : throw new ServingException(ServingStatusCode.Unimplemented, $"signature tensor '{key}' is {info.EncodingCase}; only dense tensors are supported");
+
+    /// <summary>The type a fed tensor has in the graph: a Placeholder's own dtype, else the declared one.</summary>
+    private static DataType FedType(GraphFlattener flattener, string tensorName, TensorInfo info)
+    {
+        var colon = tensorName.LastIndexOf(':');
+        var node = flattener.RootNode(colon > 0 ? tensorName[..colon] : tensorName);
+        return node is { Op: "Placeholder" } && node.Attr.TryGetValue("dtype", out var dtype)
+            ? TfDataTypes.BaseType(dtype.Type)
+            : TfDataTypes.BaseType(info.Dtype);
+    }
 
     /// <summary>A fed Placeholder keeps its declared dims; other fed tensors keep only the declared rank.</summary>
     private static IReadOnlyList<long>? InputDims(GraphFlattener flattener, string tensorName, TensorInfo info)

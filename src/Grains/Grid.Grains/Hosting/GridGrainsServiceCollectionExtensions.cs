@@ -37,11 +37,15 @@ public static class GridGrainsServiceCollectionExtensions
         services.TryAddSingleton(batching);
         services.TryAddSingleton<BatchQueueFactory>();
         services.TryAddSingleton<Grid.Inference.LocalReplicaDirectory>();
-        // One engine per model file, chosen per version (ModelEngineSelector): ONNX Runtime and libtorch.
+        // One engine per model format (ModelFormats), chosen per version (ModelEngineSelector):
+        // ONNX Runtime, libtorch, and SavedModels imported to ONNX Runtime.
         services.TryAddSingleton<OnnxModelEngine>();
         services.TryAddSingleton<Grid.Engines.LibTorch.TorchScriptModelEngine>();
+        services.TryAddSingleton(new Grid.Engines.TensorFlow.Serving.SavedModelOptions());
+        services.TryAddSingleton<Grid.Engines.TensorFlow.Serving.SavedModelEngine>();
         services.TryAddSingleton<IModelEngine>(sp => new ModelEngineSelector(
-            [sp.GetRequiredService<OnnxModelEngine>(), sp.GetRequiredService<Grid.Engines.LibTorch.TorchScriptModelEngine>()]));
+            [sp.GetRequiredService<OnnxModelEngine>(), sp.GetRequiredService<Grid.Engines.LibTorch.TorchScriptModelEngine>(),
+             sp.GetRequiredService<Grid.Engines.TensorFlow.Serving.SavedModelEngine>()]));
         // Devices: a silo without AddGridPlacement (tests) offers the CPU only.
         services.TryAddSingleton(new DeviceBindingOptions());
         services.TryAddSingleton<IGpuChoicePolicy, FewestReplicasGpuChoice>();

@@ -28,7 +28,7 @@ public sealed record ModelConfig(string? Name, string? Platform, int? Replicas, 
 public static class ModelConfigParser
 {
     private const string MessageName = "inference.ModelConfig";
-    private static readonly string[] Platforms = ["onnxruntime_onnx", "pytorch_libtorch"];
+    private static readonly string[] Platforms = [.. Inference.ModelFormats.All.Select(f => f.Platform)];
 
     public static ModelConfig Parse(string text)
     {
@@ -85,12 +85,8 @@ public static class ModelConfigParser
                 case "backend":
                     reader.Expect(TokenKind.Colon, "':' after backend");
                     var backend = reader.ReadString(field);
-                    platform ??= backend switch
-                    {
-                        "onnxruntime" => "onnxruntime_onnx",
-                        "pytorch" => "pytorch_libtorch",
-                        _ => throw reader.ErrorAtPrevious($"backend \"{backend}\" is not supported; supported: onnxruntime, pytorch"),
-                    };
+                    platform ??= Inference.ModelFormats.ByBackend(backend)?.Platform
+                        ?? throw reader.ErrorAtPrevious($"backend \"{backend}\" is not supported; supported: {string.Join(", ", Inference.ModelFormats.All.Select(f => f.Backend))}");
                     break;
                 case "version_policy":
                     versionPolicy = ReadVersionPolicy(reader);

@@ -66,8 +66,7 @@ public sealed class DeviceBinder(SiloDevices devices, DeviceBindingOptions optio
                 if (!engineCanGpu)
                 {
                     throw ServingException.FailedPrecondition(
-                        $"{what} needs a GPU, and its engine {engine.Name} cannot run on CUDA here"
-                        + (engine.Name == "onnxruntime_onnx" ? " (ONNX Runtime is the CPU build; serve the model as TorchScript with pytorch_libtorch)" : ""));
+                        $"{what} needs a GPU, and its engine {engine.Name} cannot run on CUDA in this process");
                 }
                 return BindGpu(neededBytes, what) ?? throw OverBudget(neededBytes, what);
             default:

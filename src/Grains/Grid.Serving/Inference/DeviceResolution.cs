@@ -21,7 +21,27 @@ public sealed record CudaProbe(bool Available, int DeviceCount, string? Unavaila
 /// </remarks>
 public static class DeviceResolution
 {
-    public const string NotProbedReason = "CUDA was not probed (no libtorch was loaded)";
+    public const string NotProbedReason = "CUDA was not probed (no libtorch or ONNX Runtime CUDA provider was loaded)";
+
+    /// <summary>
+    /// One probe from each engine's: CUDA is usable when any engine can use it (with the most
+    /// devices any of them sees); otherwise the reason names each engine's. Null without probes.
+    /// </summary>
+    public static CudaProbe? Combine(IReadOnlyList<(string Engine, CudaProbe Probe)> probes)
+    {
+        if (probes.Count == 0)
+        {
+            return null;
+        }
+        var available = probes.Where(p => p.Probe.Available).ToList();
+        if (available.Count > 0)
+        {
+            return new CudaProbe(true, available.Max(p => p.Probe.DeviceCount), null);
+        }
+        return probes.Count == 1
+            ? probes[0].Probe
+            : new CudaProbe(false, 0, string.Join("; ", probes.Select(p => $"{p.Engine}: {p.Probe.UnavailableReason ?? "CUDA is not available"}")));
+    }
 
     /// <exception cref="ArgumentException">The <c>--devices</c> list does not parse.</exception>
     public static SiloDevices Resolve(string? devicesFlag, bool gpuStandIn, int driverGpus, CudaProbe? cuda)

@@ -104,7 +104,7 @@ public static class SignatureValidator
                     $"Expects arg[{index}] to be {spec.DType.ShortName()} but {tensor.DType.ShortName()} is provided");
             }
             ValidateEncoding(spec.Alias, tensor);
-            if (spec.Shape is { } expected && !ShapeMatches(expected, tensor.Shape))
+            if (spec.ValidationShape is { } expected && !ShapeMatches(expected, tensor.Shape))
             {
                 throw ServingException.InvalidArgument(
                     $"Input '{spec.Alias}' has shape {TensorData.FormatShape(tensor.Shape)} but the signature requires {TensorData.FormatShape(expected)}");

@@ -18,10 +18,8 @@ public sealed record ScanResult(string BasePath, bool BasePathExists, IReadOnlyL
 /// </summary>
 public static class RepositoryScanner
 {
-    public const string ModelFileName = "model.onnx";
-
-    /// <summary>The files that make a directory a loadable version, one per engine (ONNX Runtime, libtorch).</summary>
-    public static readonly IReadOnlySet<string> ModelFileNames = new HashSet<string>(StringComparer.Ordinal) { ModelFileName, "model.pt" };
+    /// <summary>The files that make a directory a loadable version, one per format (<see cref="Inference.ModelFormats"/>).</summary>
+    public static IReadOnlySet<string> ModelFileNames => Inference.ModelFormats.ModelFiles;
 
     public static ScanResult Scan(string basePath)
     {

@@ -9,7 +9,7 @@ using Tensorflow.Serving;
 namespace Grid.Gateway.Protocols.TensorFlowServing.Grpc;
 
 /// <summary>TF Serving's <c>tensorflow.serving.PredictionService</c> over Grid's grains.</summary>
-public sealed class PredictionServiceAdapter(ModelRouter router, ExperimentRouter experiments) : PredictionService.PredictionServiceBase
+public sealed class PredictionServiceAdapter(ModelRouter router, ExperimentRouter experiments, ExampleInferenceService examples) : PredictionService.PredictionServiceBase
 {
     public override Task<PredictResponse> Predict(PredictRequest request, ServerCallContext context) => GrpcErrors.Guard(context, async () =>
     {
@@ -35,6 +35,49 @@ public sealed class PredictionServiceAdapter(ModelRouter router, ExperimentRoute
         }
         return response;
     });
+
+    public override Task<ClassificationResponse> Classify(ClassificationRequest request, ServerCallContext context) => GrpcErrors.Guard(context, async () =>
+    {
+        var run = await RunExamplesAsync(request.ModelSpec, ExampleMethod.Classify, request.Input, context);
+        return new ClassificationResponse
+        {
+            ModelSpec = TfServingMessages.Spec(request.ModelSpec.Name, run.Result.Version, run.Task.SignatureName),
+            Result = ExampleInference.ToClassificationResult(run.Task, run.Examples, run.Result.Outputs),
+        };
+    });
+
+    public override Task<RegressionResponse> Regress(RegressionRequest request, ServerCallContext context) => GrpcErrors.Guard(context, async () =>
+    {
+        var run = await RunExamplesAsync(request.ModelSpec, ExampleMethod.Regress, request.Input, context);
+        return new RegressionResponse
+        {
+            ModelSpec = TfServingMessages.Spec(request.ModelSpec.Name, run.Result.Version, run.Task.SignatureName),
+            Result = ExampleInference.ToRegressionResult(run.Task, run.Examples, run.Result.Outputs),
+        };
+    });
+
+    public override Task<MultiInferenceResponse> MultiInference(MultiInferenceRequest request, ServerCallContext context) => GrpcErrors.Guard(context, async () =>
+    {
+        var (response, arm) = await examples.MultiInferenceAsync(request, key => context.RequestHeaders.GetValue(key), context.CancellationToken);
+        AddArm(context, arm);
+        return response;
+    });
+
+    private async Task<ExampleRun> RunExamplesAsync(ModelSpec? spec, ExampleMethod method, Input? input, ServerCallContext context)
+    {
+        var (model, version) = ReadSpec(spec);
+        var run = await examples.RunAsync(model, version, spec!.SignatureName, method, input, key => context.RequestHeaders.GetValue(key), context.CancellationToken);
+        AddArm(context, run.Arm);
+        return run;
+    }
+
+    private static void AddArm(ServerCallContext context, string? arm)
+    {
+        if (arm is not null)
+        {
+            context.ResponseTrailers.Add(ExperimentHeaders.Arm, arm);
+        }
+    }
 
     public override Task<GetModelMetadataResponse> GetModelMetadata(GetModelMetadataRequest request, ServerCallContext context) => GrpcErrors.Guard(context, async () =>
     {

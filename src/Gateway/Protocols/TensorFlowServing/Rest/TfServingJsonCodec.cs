@@ -591,7 +591,7 @@ public static class TfServingJsonCodec
         writer.WriteRawValue(FormatFloating(value), skipInputValidation: true);
     }
 
-    private static void WriteFloating(Utf8JsonWriter writer, float value)
+    internal static void WriteFloating(Utf8JsonWriter writer, float value)
     {
         if (float.IsFinite(value))
         {

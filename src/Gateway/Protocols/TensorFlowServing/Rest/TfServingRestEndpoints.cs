@@ -109,12 +109,13 @@ public static partial class TfServingRestEndpoints
         {
             throw ServingException.InvalidArgument($"Unrecognized servable version label: {Uri.UnescapeDataString(match.Groups["label"].Value)}");
         }
-        if (method != "predict")
-        {
-            throw new ServingException(ServingStatusCode.Unimplemented, $"The {method} API is not supported by this server yet; use predict");
-        }
         var version = ParseVersion(match);
         var body = await ReadBodyAsync(context, options.MaxMessageBytes);
+        if (method != "predict")
+        {
+            await HandleExamplesAsync(context, model, version, method == "classify" ? ExampleMethod.Classify : ExampleMethod.Regress, body);
+            return;
+        }
         using var parsed = TfServingJsonCodec.ParseBody(body);
         var signatureName = string.IsNullOrEmpty(parsed.SignatureName) ? Models.ModelSignature.DefaultKey : parsed.SignatureName;
         var experiments = context.RequestServices.GetRequiredService<Experiments.ExperimentRouter>();
@@ -129,6 +130,29 @@ public static partial class TfServingRestEndpoints
             context.Response.Headers[Experiments.ExperimentHeaders.Arm] = arm;
         }
         await WriteJsonAsync(context, w => TfServingJsonCodec.WriteResponse(w, parsed.IsRowFormat, result.Outputs));
+    }
+
+    /// <summary><c>:classify</c> and <c>:regress</c>: the body is parsed before the model is looked up, as in TF Serving.</summary>
+    private static async Task HandleExamplesAsync(HttpContext context, string model, long? version, ExampleMethod method, ReadOnlyMemory<byte> body)
+    {
+        var parsed = TfServingExampleJson.ParseBody(body);
+        var examples = context.RequestServices.GetRequiredService<ExampleInferenceService>();
+        var run = await examples.RunAsync(model, version, parsed.SignatureName, method, parsed.Input,
+            key => context.Request.Headers.TryGetValue(key, out var v) ? v.ToString() : null, context.RequestAborted);
+        if (run.Arm is not null)
+        {
+            context.Response.Headers[Experiments.ExperimentHeaders.Arm] = run.Arm;
+        }
+        if (method == ExampleMethod.Classify)
+        {
+            var result = ExampleInference.ToClassificationResult(run.Task, run.Examples, run.Result.Outputs);
+            await WriteJsonAsync(context, w => TfServingExampleJson.WriteClassification(w, result));
+        }
+        else
+        {
+            var result = ExampleInference.ToRegressionResult(run.Task, run.Examples, run.Result.Outputs);
+            await WriteJsonAsync(context, w => TfServingExampleJson.WriteRegression(w, result));
+        }
     }
 
     private static long? ParseVersion(Match match)

@@ -132,7 +132,7 @@ public sealed class GraphFlattener
             return Resolve(callee, Ret(callee.Function!, outputIndex));
         }
 
-        var flatIndex = outArg is null ? index : OpOutputArgs.FlatIndex(def.Op, outArg, index);
+        var flatIndex = outArg is null ? index : OpOutputArgs.FlatIndex(def, outArg, index);
         return new TensorRef(Build(scope, def), flatIndex);
     }
 

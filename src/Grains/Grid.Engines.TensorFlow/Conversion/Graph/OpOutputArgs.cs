@@ -27,18 +27,46 @@ internal static class OpOutputArgs
     };
 
     /// <summary>
-    /// The flat output index of <c>node:arg:index</c> for an op; for an op not listed, <paramref name="index"/>.
-    /// List-valued arguments before <paramref name="arg"/> (ParseExample's) are counted as one
-    /// output each: such ops are not convertible, so the index only serves error messages.
+    /// The flat output index of <c>node:arg:index</c> for node <paramref name="def"/>; for an op not
+    /// listed, <paramref name="index"/>. List-valued output arguments (ParseExample's) count as
+    /// many outputs as the node's attributes give them.
     /// </summary>
-    public static int FlatIndex(string op, string arg, int index)
+    public static int FlatIndex(Tensorflow.NodeDef def, string arg, int index)
     {
-        if (!MultiOutput.TryGetValue(op, out var args))
+        if (!MultiOutput.TryGetValue(def.Op, out var args))
         {
             return index;
         }
 
         var position = Array.IndexOf(args, arg);
-        return position < 0 ? index : position + index;
+        if (position < 0)
+        {
+            return index;
+        }
+
+        var flat = 0;
+        for (var i = 0; i < position; i++)
+        {
+            flat += ListLength(def, args[i]);
+        }
+
+        return flat + index;
+    }
+
+    /// <summary>How many tensors output argument <paramref name="arg"/> of <paramref name="def"/> holds (1 unless it is a list).</summary>
+    private static int ListLength(Tensorflow.NodeDef def, string arg)
+    {
+        long Int(string name) => def.Attr.TryGetValue(name, out var v) ? v.I : 0;
+        int Types(string name) => def.Attr.TryGetValue(name, out var v) ? v.List?.Type.Count ?? 0 : 0;
+        return (def.Op, arg) switch
+        {
+            ("ParseExample", "sparse_indices" or "sparse_values" or "sparse_shapes") => (int)Int("Nsparse"),
+            ("ParseExample", "dense_values") => Types("Tdense"),
+            ("ParseExampleV2", "sparse_indices" or "sparse_values" or "sparse_shapes") => (int)Int("num_sparse"),
+            ("ParseExampleV2", "dense_values") => Types("Tdense"),
+            ("ParseExampleV2", "ragged_values") => Types("ragged_value_types"),
+            ("ParseExampleV2", "ragged_row_splits") => Types("ragged_split_types"),
+            _ => 1,
+        };
     }
 }

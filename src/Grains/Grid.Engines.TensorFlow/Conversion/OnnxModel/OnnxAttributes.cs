@@ -15,6 +15,16 @@ public static class OnnxAttributes
     public static AttributeProto String(string name, string value)
         => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
 
+    public static AttributeProto String(string name, ByteString value)
+        => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = value };
+
+    public static AttributeProto Strings(string name, IEnumerable<ByteString> values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings };
+        attribute.Strings.AddRange(values);
+        return attribute;
+    }
+
     public static AttributeProto Ints(string name, IEnumerable<long> values)
     {
         var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };

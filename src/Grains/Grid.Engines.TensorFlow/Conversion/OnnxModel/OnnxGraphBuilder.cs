@@ -17,22 +17,38 @@ public sealed class OnnxGraphBuilder
     /// <summary>The IR version that goes with <see cref="Opset"/> (IR 8 covers opsets up to 18).</summary>
     public const int IrVersion = 8;
 
+    /// <summary>The ONNX-ML domain (LabelEncoder, …) and the version of it the converted models import when they use it.</summary>
+    public const string MlDomain = "ai.onnx.ml";
+
+    public const int MlOpset = 2;
+
     private readonly HashSet<string> _names;
+    private readonly Dictionary<string, int> _domains;
     private readonly GraphProto _graph;
 
     public OnnxGraphBuilder(string graphName)
-        : this(graphName, new HashSet<string>(StringComparer.Ordinal))
+        : this(graphName, new HashSet<string>(StringComparer.Ordinal), new Dictionary<string, int>(StringComparer.Ordinal))
     {
     }
 
-    private OnnxGraphBuilder(string graphName, HashSet<string> names)
+    private OnnxGraphBuilder(string graphName, HashSet<string> names, Dictionary<string, int> domains)
     {
         _names = names;
+        _domains = domains;
         _graph = new GraphProto { Name = graphName };
     }
 
     /// <summary>A builder for a subgraph (a Loop body, …) sharing this graph's name space.</summary>
-    public OnnxGraphBuilder CreateSubgraph(string graphName) => new(graphName, _names);
+    public OnnxGraphBuilder CreateSubgraph(string graphName) => new(graphName, _names, _domains);
+
+    /// <summary>Adds a one-output node of another operator set (<paramref name="domain"/> at <paramref name="version"/>), which the model then imports.</summary>
+    public string AddDomainNode(string domain, int version, string opType, IEnumerable<string> inputs, string outputHint, params AttributeProto[] attributes)
+    {
+        _domains[domain] = version;
+        var output = AddNode(opType, inputs, outputHint, attributes);
+        _graph.Node[^1].Domain = domain;
+        return output;
+    }
 
     /// <summary>How many nodes the graph has so far.</summary>
     public int NodeCount => _graph.Node.Count;
@@ -178,6 +194,11 @@ public sealed class OnnxGraphBuilder
             Graph = ToGraph(),
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        foreach (var (domain, version) in _domains)
+        {
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = version });
+        }
+
         return model;
     }
 

@@ -33,6 +33,7 @@ internal static class OpRegistry
         LoopOps.Register(table);
         ConditionalOps.Register(table);
         TensorListOps.Register(table);
+        TableOps.Register(table);
         return table;
     }
 }

@@ -13,7 +13,7 @@ namespace Grid.EndToEnd.Tests;
 /// <summary>
 /// Two grid processes over one repository: one with TF Serving's default (no method_name
 /// check), one with <c>--enable_signature_method_name_check</c>. The repository holds the ONNX
-/// half_plus_two (a predict signature) and two ONNX models built here whose signatures are
+/// half_plus_two and a TorchScript model (both predict signatures) and two ONNX models built here whose signatures are
 /// shaped like a classifier (<c>inputs</c> string [batch] → <c>scores</c> float [batch, 1]) and
 /// a regressor (→ <c>outputs</c> float [batch]); both answer 0.5 for every example.
 /// </summary>
@@ -32,12 +32,13 @@ public sealed class ExampleApiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         TempDirectory.CopyDirectory(Path.Combine(RepoPaths.ExampleModels, "half_plus_two"), _repo.Combine("half_plus_two"));
+        TempDirectory.CopyDirectory(RepoPaths.TestModel("tiny_torch"), _repo.Combine("tiny_torch", "1"));
         WriteModel(_repo.CreateDirectory("example_classifier", "1"), "scores", [Dim("batch"), Dim(1)]);
         WriteModel(_repo.CreateDirectory("example_regressor", "1"), "outputs", [Dim("batch")]);
         Grid = GridProcess.Start("--model_repository", _repo.Path);
         CheckingGrid = GridProcess.Start("--model_repository", _repo.Path, "--enable_signature_method_name_check");
-        await Grid.WaitForAvailableAsync("half_plus_two", "example_classifier", "example_regressor");
-        await CheckingGrid.WaitForAvailableAsync("half_plus_two", "example_classifier");
+        await Grid.WaitForAvailableAsync("half_plus_two", "example_classifier", "example_regressor", "tiny_torch");
+        await CheckingGrid.WaitForAvailableAsync("half_plus_two", "example_classifier", "tiny_torch");
         Channel = GrpcChannel.ForAddress(Grid.GrpcAddress);
         CheckingChannel = GrpcChannel.ForAddress(CheckingGrid.GrpcAddress);
     }
@@ -160,6 +161,24 @@ public sealed class ExampleApiTests(ExampleApiFixture fixture) : IClassFixture<E
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(expected, Error(body));
+    }
+
+    [Fact]
+    public async Task Classify_TorchScriptPredictSignatureWithMethodCheck_IsTfServingsWrongMethodError()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => CheckingClient.ClassifyAsync(Classify("tiny_torch", Examples(2f)), deadline: Deadline).ResponseAsync.DefaultTimeout());
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal("Expected classification signature method_name to be tensorflow/serving/classify. Was: tensorflow/serving/predict", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Rest_RegressTorchScriptPredictSignatureWithMethodCheck_Is400WithTfServingsError()
+    {
+        var (status, body) = await PostAsync(fixture.CheckingGrid, "/v1/models/tiny_torch:regress", """{"examples": [{"x": 2.0}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("Expected regression signature method_name to be tensorflow/serving/regress. Was: tensorflow/serving/predict", Error(body));
     }
 
     [Fact]

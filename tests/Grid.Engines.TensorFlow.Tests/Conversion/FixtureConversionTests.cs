@@ -85,6 +85,22 @@ public sealed class FixtureConversionTests
     }
 
     [Fact]
+    public void Convert_MnistCnnBn_MatchesAnIndependentForwardPassWithBatchNorm()
+    {
+        var bundle = SavedModelLoader.Load(Path.Combine(SavedModels, "mnist_cnn_bn", "1"));
+        var conversion = SignatureConverter.Convert(bundle, "serving_default");
+        var input = Enumerable.Range(0, 784).Select(i => (i * 7 % 13) / 260f).ToArray();
+        var (values, _) = OnnxRun.Single<float>(conversion, OnnxRun.Input(conversion.Inputs.Single().OnnxName, input, 1, 28, 28, 1));
+
+        // Reference: NumPy (float64) on the checkpoint's weights, written from the graph: three blocks of Conv2D 3×3
+        // VALID + relu + batch norm (γ(x − mean)/√(var + 0.001) + β), max-pooling 2×2/2 after the first two,
+        // Flatten (NHWC order), Dense 128 relu, Dense 10 softmax.
+        OnnxRun.AssertClose(
+            [0.02331920f, 0.49285285f, 0.11212352f, 0.13929102f, 0.00352664f, 0.01870418f, 0.06402899f, 0.02091709f, 0.02614867f, 0.09908782f],
+            values, 2e-6f);
+    }
+
+    [Fact]
     public void Convert_StockLstmRelu_MatchesAnIndependentLstmForwardPass()
     {
         var bundle = SavedModelLoader.Load(Path.Combine(SavedModels, "stock_lstm_relu", "1"));

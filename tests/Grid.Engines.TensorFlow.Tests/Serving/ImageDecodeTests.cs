@@ -44,7 +44,8 @@ public sealed class ImageDecodeTests
         g.Node(decodeOp, "decode", ["image_bytes"], [("channels", I(channels)), .. attrs]);
         if (!resize)
         {
-            g.Output("pixels", "decode", DataType.DtUint8, [-1, -1, channels == 0 ? -1 : channels]);
+            var dtype = attrs.Any(a => a.Name == "dtype" && a.Value.Type == DataType.DtFloat) ? DataType.DtFloat : DataType.DtUint8;
+            g.Output("pixels", "decode", dtype, [-1, -1, channels == 0 ? -1 : channels]);
             return g;
         }
 
@@ -143,6 +144,38 @@ public sealed class ImageDecodeTests
 
         Assert.Equal(ServingStatusCode.InvalidArgument, error.Code);
         Assert.Equal("Unknown image file format. One of JPEG, JPEG XL, PNG, GIF, BMP, WebP required.", error.Message);
+    }
+
+    [Fact]
+    public void Run_DecodeBmpOfAPng_FailsWithTensorFlowsMessage()
+    {
+        using var session = Load(ImageGraph("DecodeBmp", 3, resize: false));
+
+        var error = Assert.Throws<ServingException>(() => Run(session, Scalar(Encode(2, 2, Checker, SKEncodedImageFormat.Png))));
+
+        Assert.Equal("Trying to decode PNG format using DecodeBmp op. Use `decode_png` or `decode_image` instead.", error.Message);
+    }
+
+    [Fact]
+    public void Run_DecodeImageFloat_ScalesPixelsToUnitRange()
+    {
+        using var session = Load(ImageGraph("DecodeImage", 3, resize: false, ("dtype", Type(DataType.DtFloat))));
+
+        var result = Run(session, Scalar(Encode(2, 1, Checker, SKEncodedImageFormat.Png)));
+
+        Assert.Equal(TensorDType.Float, result.DType);
+        Assert.Equal(new[] { 0f, 10 / 255f, 1f, 60 / 255f, 10 / 255f, 235 / 255f }, result.AsSpan<float>().ToArray());
+    }
+
+    [Fact]
+    public void Run_ContentsThatAreNotAScalar_FailWithTensorFlowsMessage()
+    {
+        using var session = Load(ImageGraph("DecodePng", 3, resize: false));
+        var png = Encode(2, 2, Checker, SKEncodedImageFormat.Png);
+
+        var error = Assert.Throws<ServingException>(() => Run(session, TensorData.FromStrings([2], [png, png])));
+
+        Assert.Equal("`contents` must be scalar but got shape[2]", error.Message);
     }
 
     [Fact]

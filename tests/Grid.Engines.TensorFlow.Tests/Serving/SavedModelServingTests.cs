@@ -127,6 +127,21 @@ public sealed class SavedModelServingTests
         Assert.Equal("Name: <unknown>, Feature: x (data type: float) is required but could not be found.", error.Message);
     }
 
+    [Theory]
+    [InlineData("saved_model_half_plus_two_cpu", "Expected serialized to be a vector, got shape: []")]
+    [InlineData("saved_model_half_plus_two_mlmd", "Expected serialized to be a vector, got shape: [1,1]")]
+    public void Run_Tf1ParseExampleOnANonVector_FailsWithTensorFlowsMessage(string model, string message)
+    {
+        using var session = Engine().Load(Fixture.Serving(model), ExecutionDevice.Cpu);
+        long[] shape = message.EndsWith("[]", StringComparison.Ordinal) ? [] : [1, 1];
+
+        var error = Assert.Throws<ServingException>(() =>
+            Run(session, "regress_x_to_y", "inputs", TensorData.FromStrings(shape, [Example(("x", [1f]))]), "outputs"));
+
+        Assert.Equal(ServingStatusCode.InvalidArgument, error.Code);
+        Assert.Equal(message, error.Message);
+    }
+
     [Fact]
     public void Run_ExampleWithWrongFeatureType_FailsWithTensorFlowsMessage()
     {

@@ -44,18 +44,14 @@ public sealed record ExampleParseStage(
             serialized = serialized with { Shape = [serialized.ElementCount] };
         }
 
-        var scalar = serialized.Shape.Length == 0;
-        if (scalar && Op == "ParseExampleV2")
+        // ParseExample (V1) takes a vector only; ParseExampleV2 also a scalar (one example, no batch dimension).
+        if (Op == "ParseExample" && serialized.Shape.Length != 1)
         {
-            serialized = serialized with { Shape = [1] };
+            throw ServingException.InvalidArgument($"Expected serialized to be a vector, got shape: {ExampleSpec.FormatShape(serialized.Shape)}");
         }
 
         var parsed = ExampleParser.Parse(Spec, serialized, Names.Count > 0 ? Names : null);
-        foreach (var output in Dense)
-        {
-            var tensor = parsed.Dense[output.DenseIndex];
-            yield return new NamedTensor(output.OnnxName, scalar && Op == "ParseExampleV2" ? tensor with { Shape = tensor.Shape[1..] } : tensor);
-        }
+        return Dense.Select(output => new NamedTensor(output.OnnxName, parsed.Dense[output.DenseIndex])).ToList();
     }
 }
 

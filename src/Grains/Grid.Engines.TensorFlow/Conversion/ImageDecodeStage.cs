@@ -28,8 +28,9 @@ namespace Grid.Engines.TensorFlow.Conversion;
 /// <param name="Float">True for DecodeImage with <c>dtype</c> float: values scaled to [0, 1].</param>
 /// <param name="Reshaped">True when the graph reshapes the fed tensor to a scalar first (any one-element tensor is accepted).</param>
 /// <param name="Crop">DecodeAndCropJpeg's constant crop window (y, x, height, width).</param>
+/// <param name="ExpandAnimations">DecodeImage's <c>expand_animations</c>: a GIF would give all its frames (4-D), which is refused.</param>
 public sealed record ImageDecodeStage(
-    string InputKey, string NodeName, string Op, HostStageInput Input, int Channels, bool Float, bool Reshaped, int[]? Crop)
+    string InputKey, string NodeName, string Op, HostStageInput Input, int Channels, bool Float, bool Reshaped, int[]? Crop, bool ExpandAnimations = false)
     : HostStage(InputKey, NodeName, Op)
 {
     public override IReadOnlyList<HostStageInput> OnnxInputs { get; } = [Input];
@@ -67,6 +68,12 @@ public sealed record ImageDecodeStage(
         if (Op == "DecodeBmp" && format != "BMP")
         {
             throw ServingException.InvalidArgument($"Trying to decode {format} format using DecodeBmp op. Use `decode_{format.ToLowerInvariant()}` or `decode_image` instead.");
+        }
+
+        if (format == "GIF" && ExpandAnimations)
+        {
+            throw ServingException.InvalidArgument(
+                "DecodeImage with expand_animations=true gives every frame of a GIF ([frames, height, width, 3]); Grid decodes only a GIF's first frame (expand_animations=false)");
         }
 
         if (format == "JPEG" && Channels == 4)
@@ -242,7 +249,8 @@ internal static class ImageDecodeCuts
         {
             long[] dims = [-1, -1, channels == 0 ? -1 : channels];
             var name = builder.AddUniqueInput($"{inputKey}/decoded", OnnxGraphBuilder.TensorType(TfDataTypes.ToOnnx(dtype), dims, $"{inputKey}_image"));
-            var stage = new ImageDecodeStage(inputKey, node.Name, node.Op, new HostStageInput(name, dtype, dims), channels, dtype == DataType.DtFloat, reshaped, crop);
+            var stage = new ImageDecodeStage(inputKey, node.Name, node.Op, new HostStageInput(name, dtype, dims), channels, dtype == DataType.DtFloat, reshaped, crop,
+                node.Op == "DecodeImage" && (node.TryGetAttr("expand_animations")?.B ?? true));
             return ([ConvertedTensor.Value(name, dtype, dims)], stage);
         }), null);
     }

@@ -76,7 +76,9 @@ public sealed class DeviceBindingTests(ITestOutputHelper output) : IDisposable
         var torch = await GetJsonAsync(grid, "/v1/models/fashion_torch");
 
         // Assert
-        const string reason = "the bundled libtorch is the CPU build; start with --libtorch_path pointing at a CUDA build of libtorch (for example a PyTorch install's torch/lib)";
+        // Both engines were asked and both say why: the bundled CPU libtorch, the CPU build of ONNX Runtime.
+        const string reason = "libtorch: the bundled libtorch is the CPU build; start with --libtorch_path pointing at a CUDA build of libtorch (for example a PyTorch install's torch/lib); "
+            + "ONNX Runtime: this build's ONNX Runtime has no CUDA execution provider (build with -p:GridOnnxRuntime=cuda)";
         var silo = cluster.GetProperty("silos")[0];
         Assert.Equal(["cpu", "gpu:0"], silo.GetProperty("devices").EnumerateArray().Select(d => d.GetString()));
         Assert.Equal(reason, silo.GetProperty("gpu_unusable_reason").GetString());

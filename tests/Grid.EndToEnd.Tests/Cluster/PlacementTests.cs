@@ -91,7 +91,7 @@ public sealed class PlacementTests : IAsyncLifetime
         var standIn = cluster.GetProperty("silos").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "gpu-standin");
 
         Assert.Equal(["cpu", "gpu:1"], refused.GetProperty("devices").EnumerateArray().Select(d => d.GetString()));
-        Assert.StartsWith("the bundled libtorch is the CPU build", refused.GetProperty("gpu_unusable_reason").GetString());
+        Assert.StartsWith("libtorch: the bundled libtorch is the CPU build", refused.GetProperty("gpu_unusable_reason").GetString());
         Assert.True(standIn.GetProperty("gpu_stand_in").GetBoolean());
         var refusedAddress = refused.GetProperty("address").GetString();
         Assert.DoesNotContain((await _cluster.GetModelAsync("gpu_only"))!.Available(), r => r.Silo == refusedAddress);

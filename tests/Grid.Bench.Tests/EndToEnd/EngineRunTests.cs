@@ -49,21 +49,22 @@ public sealed class EngineRunTests(ITestOutputHelper output)
         }
         Assert.DoesNotContain(points, p => p.GetProperty("device").GetString() == "gpu");
 
-        // ...both GPU series failed, each saying why
+        // ...every GPU series failed, each saying why: ONNX Runtime is the CPU build, libtorch the bundled CPU one
         var failures = root.GetProperty("failures").EnumerateArray().ToList();
-        Assert.Equal(["torch-gpu", "grid-batching+torch-gpu"], failures.Select(f => f.GetProperty("series").GetString()));
+        Assert.Equal(["onnx-gpu", "torch-gpu", "grid-batching+onnx-gpu", "grid-batching+torch-gpu"], failures.Select(f => f.GetProperty("series").GetString()));
         Assert.All(failures, f =>
         {
             Assert.Equal("gpu", f.GetProperty("device").GetString());
-            Assert.StartsWith("no usable GPU: ", f.GetProperty("reason").GetString());
+            Assert.StartsWith("no usable GPU", f.GetProperty("reason").GetString());
         });
+        Assert.Equal("no usable GPU for ONNX Runtime: this build's ONNX Runtime has no CUDA execution provider (build with -p:GridOnnxRuntime=cuda)", failures[0].GetProperty("reason").GetString());
         Assert.Contains("libtorch-cpu", root.GetProperty("machine").GetProperty("libTorch").GetString());
 
         // ...and results.md puts the engines side by side
         var md = await File.ReadAllTextAsync(Path.Combine(outDir, ReportWriter.MarkdownFile)).DefaultTimeout();
         Assert.Contains("## Engines and devices side by side", md);
-        Assert.Contains("| batch | onnx | torch-cpu | torch-gpu |", md);
-        Assert.Contains("| clients | grid-batching | grid-batching+torch-cpu | grid-batching+torch-gpu |", md);
+        Assert.Contains("| batch | onnx | onnx-gpu | torch-cpu | torch-gpu |", md);
+        Assert.Contains("| clients | grid-batching | grid-batching+onnx-gpu | grid-batching+torch-cpu | grid-batching+torch-gpu |", md);
         Assert.Contains("- **grid-batching+torch-gpu**: no usable GPU: ", md);
         Assert.Contains("fashion, 64 concurrent gRPC clients: grid-batching+torch-cpu ÷ grid-batching samples/s = **", md);
     }

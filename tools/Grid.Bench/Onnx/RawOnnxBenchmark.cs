@@ -19,15 +19,7 @@ public static class RawOnnxBenchmark
         using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 0 };
         if (device == BenchDevices.Gpu)
         {
-            using var cuda = new OrtCUDAProviderOptions();
-            cuda.UpdateOptions(new Dictionary<string, string>
-            {
-                ["device_id"] = "0",
-                ["arena_extend_strategy"] = "kSameAsRequested",
-                ["cudnn_conv_algo_search"] = "EXHAUSTIVE",
-                ["do_copy_in_default_stream"] = "1",
-            });
-            options.AppendExecutionProvider_CUDA(cuda);
+            Grid.Serving.Inference.OnnxCudaRuntime.AppendProvider(options, 0);
         }
         using var session = new InferenceSession(modelFile, options);
         using var runOptions = new RunOptions();

@@ -155,15 +155,37 @@ public static class OnnxCudaRuntime
             // Appending the provider makes ONNX Runtime dlopen libonnxruntime_providers_cuda.so,
             // which fails here, with the loader's message, if anything it links is missing.
             using var probe = new SessionOptions();
-            using var cuda = new OrtCUDAProviderOptions();
-            cuda.UpdateOptions(new Dictionary<string, string> { ["device_id"] = "0" });
-            probe.AppendExecutionProvider_CUDA(cuda);
+            AppendProvider(probe, 0);
         }
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException)
         {
-            return Unavailable($"ONNX Runtime's CUDA provider failed to load: {FirstLine(e.Message)}");
+            return Unavailable($"ONNX Runtime's CUDA provider failed to load: {OnnxCudaErrors.FirstLine(e.Message)}");
         }
         return new OnnxCudaStatus(true, count, null, directories);
+    }
+
+    /// <summary>
+    /// Appends the CUDA provider for device <paramref name="ordinal"/> as Grid runs every GPU
+    /// session (engine and benchmark alike): the arena grows only by what is asked (not by
+    /// doubling), so <paramref name="memoryLimitBytes"/> (<c>--gpu_memory_mib</c>) bounds it
+    /// closely, and copies run on the compute stream.
+    /// </summary>
+    public static void AppendProvider(SessionOptions sessionOptions, int ordinal, string convAlgoSearch = "EXHAUSTIVE", long? memoryLimitBytes = null)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["device_id"] = ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["arena_extend_strategy"] = "kSameAsRequested",
+            ["cudnn_conv_algo_search"] = convAlgoSearch,
+            ["do_copy_in_default_stream"] = "1",
+        };
+        if (memoryLimitBytes is { } limit)
+        {
+            settings["gpu_mem_limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        using var cuda = new OrtCUDAProviderOptions();
+        cuda.UpdateOptions(settings);
+        sessionOptions.AppendExecutionProvider_CUDA(cuda);
     }
 
     /// <summary>
@@ -205,7 +227,7 @@ public static class OnnxCudaRuntime
         }
         catch (DllNotFoundException e)
         {
-            return $"{found[failed]} failed to load: {FirstLine(e.Message)}";
+            return $"{found[failed]} failed to load: {OnnxCudaErrors.FirstLine(e.Message)}";
         }
     }
 
@@ -224,6 +246,4 @@ public static class OnnxCudaRuntime
         }
         return count;
     }
-
-    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 }

@@ -66,11 +66,7 @@ public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
 
     public IModelSession Load(string versionDirectory, ExecutionDevice device)
     {
-        if (device.RunsOnCuda && !SupportsCuda)
-        {
-            var reason = options.Cuda?.UnavailableReason ?? "CUDA was not initialised in this process";
-            throw ServingException.FailedPrecondition($"{Name} cannot run on {device} in this process ({reason}); {device} cannot run {versionDirectory}");
-        }
+        RequireDevice(device, versionDirectory);
         var file = Path.Combine(versionDirectory, ModelFormats.Onnx.ModelFile);
         if (!File.Exists(file))
         {
@@ -89,13 +85,19 @@ public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
     public IModelSession LoadSignature(byte[] model, ExecutionDevice device, ModelSignature signature,
         IReadOnlyDictionary<string, string> inputNames, IReadOnlyDictionary<string, string> outputNames, string source)
     {
+        RequireDevice(device, source);
+        var (session, sessionOptions) = CreateSession(so => new InferenceSession(model, so), device, source);
+        return new OnnxModelSession(session, sessionOptions, device, signature, inputNames, outputNames);
+    }
+
+    /// <summary>Refuses a CUDA device when this process's ONNX Runtime cannot use CUDA, saying why.</summary>
+    private void RequireDevice(ExecutionDevice device, string source)
+    {
         if (device.RunsOnCuda && !SupportsCuda)
         {
             var reason = options.Cuda?.UnavailableReason ?? "CUDA was not initialised in this process";
             throw ServingException.FailedPrecondition($"{Name} cannot run on {device} in this process ({reason}); {device} cannot run {source}");
         }
-        var (session, sessionOptions) = CreateSession(so => new InferenceSession(model, so), device, source);
-        return new OnnxModelSession(session, sessionOptions, device, signature, inputNames, outputNames);
     }
 
     private (InferenceSession Session, SessionOptions Options) CreateSession(Func<SessionOptions, InferenceSession> create, ExecutionDevice device, string source)
@@ -106,7 +108,7 @@ public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
         {
             if (device.RunsOnCuda)
             {
-                AppendCuda(sessionOptions, device.GpuOrdinal!.Value);
+                OnnxCudaRuntime.AppendProvider(sessionOptions, device.GpuOrdinal!.Value, options.CudnnConvAlgoSearch, options.GpuMemoryLimitBytes);
             }
             return (create(sessionOptions), sessionOptions);
         }
@@ -119,28 +121,6 @@ public sealed class OnnxModelEngine(OnnxRuntimeOptions options) : IModelEngine
             }
             throw new ServingException(ServingStatusCode.InvalidArgument, $"Failed to load ONNX model {source}: {e.Message}");
         }
-    }
-
-    /// <summary>
-    /// The CUDA provider for one device: the arena grows only by what is asked (not by doubling),
-    /// so <c>--gpu_memory_mib</c> bounds it closely, and copies run on the compute stream.
-    /// </summary>
-    private void AppendCuda(SessionOptions sessionOptions, int ordinal)
-    {
-        var settings = new Dictionary<string, string>
-        {
-            ["device_id"] = ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["arena_extend_strategy"] = "kSameAsRequested",
-            ["cudnn_conv_algo_search"] = options.CudnnConvAlgoSearch,
-            ["do_copy_in_default_stream"] = "1",
-        };
-        if (options.GpuMemoryLimitBytes is { } limit)
-        {
-            settings["gpu_mem_limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-        using var cuda = new OrtCUDAProviderOptions();
-        cuda.UpdateOptions(settings);
-        sessionOptions.AppendExecutionProvider_CUDA(cuda);
     }
 }
 

@@ -233,54 +233,9 @@ public static class TfServingExampleJson
     /// rewritten (outside string literals) into a marker object System.Text.Json can read; a
     /// marker is read back as the float it stands for, never as a string.
     /// </summary>
-    internal static ReadOnlyMemory<byte> RewriteNonFinite(ReadOnlyMemory<byte> body)
-    {
-        var span = body.Span;
-        if (span.IndexOf("NaN"u8) < 0 && span.IndexOf("Infinity"u8) < 0)
-        {
-            return body;
-        }
-        var output = new ArrayBufferWriter<byte>(body.Length + 64);
-        var inString = false;
-        var i = 0;
-        while (i < span.Length)
-        {
-            var c = span[i];
-            if (inString)
-            {
-                if (c == (byte)'\\' && i + 1 < span.Length)
-                {
-                    output.Write(span.Slice(i, 2));
-                    i += 2;
-                    continue;
-                }
-                inString = c != (byte)'"';
-                output.Write([c]);
-                i++;
-                continue;
-            }
-            if (c == (byte)'"')
-            {
-                inString = true;
-                output.Write([c]);
-                i++;
-                continue;
-            }
-            var token = span[i..].StartsWith("-Infinity"u8) ? "-Infinity"
-                : span[i..].StartsWith("Infinity"u8) ? "Infinity"
-                : span[i..].StartsWith("NaN"u8) ? "NaN"
-                : null;
-            if (token is null)
-            {
-                output.Write([c]);
-                i++;
-                continue;
-            }
-            output.Write(Encoding.UTF8.GetBytes($"{{\"\\u0000grid-non-finite\":\"{token}\"}}"));
-            i += token.Length;
-        }
-        return output.WrittenMemory;
-    }
+    internal static ReadOnlyMemory<byte> RewriteNonFinite(ReadOnlyMemory<byte> body) =>
+        TfServingJsonCodec.RewriteNonFiniteTokens(body, (output, token) =>
+            output.Write(Encoding.UTF8.GetBytes($"{{\"\\u0000grid-non-finite\":\"{Encoding.ASCII.GetString(token)}\"}}")));
 
     /// <summary><c>{"results": [[["label", score], …], …]}</c>: one list of (label, score) per example.</summary>
     public static void WriteClassification(Utf8JsonWriter writer, ClassificationResult result)

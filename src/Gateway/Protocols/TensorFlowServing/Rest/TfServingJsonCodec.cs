@@ -90,14 +90,27 @@ public static class TfServingJsonCodec
     /// rejects them, so they are rewritten as the strings <c>"NaN"</c> etc. (outside string
     /// literals only) and read back as floating-point values by the element writer.
     /// </summary>
-    internal static ReadOnlyMemory<byte> QuoteNonFiniteTokens(ReadOnlyMemory<byte> body)
+    internal static ReadOnlyMemory<byte> QuoteNonFiniteTokens(ReadOnlyMemory<byte> body) =>
+        RewriteNonFiniteTokens(body, (output, token) =>
+        {
+            output.Write("\""u8);
+            output.Write(token);
+            output.Write("\""u8);
+        });
+
+    /// <summary>
+    /// Copies <paramref name="body"/>, replacing each bare <c>NaN</c>, <c>Infinity</c> or
+    /// <c>-Infinity</c> token outside string literals with what <paramref name="replace"/> writes
+    /// for it; returns <paramref name="body"/> itself when it holds none.
+    /// </summary>
+    internal static ReadOnlyMemory<byte> RewriteNonFiniteTokens(ReadOnlyMemory<byte> body, Action<ArrayBufferWriter<byte>, byte[]> replace)
     {
         var span = body.Span;
         if (span.IndexOf("NaN"u8) < 0 && span.IndexOf("Infinity"u8) < 0)
         {
             return body;
         }
-        var output = new ArrayBufferWriter<byte>(body.Length + 16);
+        var output = new ArrayBufferWriter<byte>(body.Length + 64);
         var inString = false;
         var i = 0;
         while (i < span.Length)
@@ -123,24 +136,23 @@ public static class TfServingJsonCodec
                 i++;
                 continue;
             }
-            var matched = false;
-            foreach (var bytes in NonFiniteTokens)
+            byte[]? token = null;
+            foreach (var candidate in NonFiniteTokens)
             {
-                if (span[i..].StartsWith(bytes))
+                if (span[i..].StartsWith(candidate))
                 {
-                    output.Write("\""u8);
-                    output.Write(bytes);
-                    output.Write("\""u8);
-                    i += bytes.Length;
-                    matched = true;
+                    token = candidate;
                     break;
                 }
             }
-            if (!matched)
+            if (token is null)
             {
                 output.Write([c]);
                 i++;
+                continue;
             }
+            replace(output, token);
+            i += token.Length;
         }
         return output.WrittenMemory;
     }
